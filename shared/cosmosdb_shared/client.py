@@ -94,11 +94,15 @@ def resolve_credential(config: t.Mapping[str, t.Any]) -> tuple[str, t.Any]:
                 "Setting 'account_endpoint' (or 'connection_string') is required"
             )
         if not key:
-            raise CosmosConnectionError("Setting 'account_key' (or 'connection_string') is required")
+            raise CosmosConnectionError(
+                "Setting 'account_key' (or 'connection_string') is required"
+            )
         _check_key(str(key), "account_key")
         return str(endpoint), str(key)
     if not endpoint:
-        raise CosmosConnectionError(f"Setting 'account_endpoint' is required for auth_type {auth_type}")
+        raise CosmosConnectionError(
+            f"Setting 'account_endpoint' is required for auth_type {auth_type}"
+        )
     if config.get("account_key") or config.get("connection_string"):
         raise CosmosConnectionError(
             f"Settings 'account_key'/'connection_string' contradict auth_type '{auth_type}'"

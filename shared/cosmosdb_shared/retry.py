@@ -72,7 +72,9 @@ def is_transient(exc: BaseException) -> bool:
         if status in TRANSIENT_STATUSES:
             return True
         return status == 410 and substatus_of(exc) in (1002, 1007, 1008)
-    return isinstance(exc, (ServiceRequestError, ServiceResponseError, ConnectionError, TimeoutError))
+    return isinstance(
+        exc, (ServiceRequestError, ServiceResponseError, ConnectionError, TimeoutError)
+    )
 
 
 def cosmos_wait(

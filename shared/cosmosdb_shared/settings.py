@@ -77,7 +77,9 @@ def connection_properties() -> list[th.Property]:
                 "options need the `entra` extra (`pip install tap-cosmosdb[entra]`)."
             ),
         ),
-        th.Property("tenant_id", th.StringType, description="Entra ID tenant for service_principal."),
+        th.Property(
+            "tenant_id", th.StringType, description="Entra ID tenant for service_principal."
+        ),
         th.Property("client_id", th.StringType, description="Entra ID application (client) id."),
         th.Property(
             "client_secret",

@@ -23,14 +23,24 @@ def test_parse_connection_string_keeps_base64_padding():
         ({"database": "d"}, "'account_endpoint'"),
         ({"account_endpoint": "http://h/", "database": "d"}, "'account_key'"),
         (
-            {"connection_string": f"AccountEndpoint=http://h/;AccountKey={KEY}", "account_key": KEY},
+            {
+                "connection_string": f"AccountEndpoint=http://h/;AccountKey={KEY}",
+                "account_key": KEY,
+            },
             "contradict",
         ),
         ({"connection_string": "AccountEndpoint=http://h/;"}, "AccountKey"),
         ({"account_endpoint": "http://h/", "account_key": "not base64!"}, "base64"),
         ({"auth_type": "service_principal", "account_endpoint": "http://h/"}, "tenant_id"),
         ({"auth_type": "service_principal"}, "'account_endpoint'"),
-        ({"auth_type": "default_credential", "account_endpoint": "http://h/", "account_key": KEY}, "contradict"),
+        (
+            {
+                "auth_type": "default_credential",
+                "account_endpoint": "http://h/",
+                "account_key": KEY,
+            },
+            "contradict",
+        ),
     ],
 )
 def test_resolve_credential_rejects_bad_combinations(config, fragment):

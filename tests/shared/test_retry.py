@@ -18,7 +18,9 @@ class _Response:
 
 
 def http_error(status: int, **headers: str) -> CosmosHttpResponseError:
-    err = CosmosHttpResponseError(status_code=status, message=f"status {status}", response=_Response(status, headers))
+    err = CosmosHttpResponseError(
+        status_code=status, message=f"status {status}", response=_Response(status, headers)
+    )
     err.headers = headers
     return err
 
