@@ -93,14 +93,15 @@ def describe_error(exc: BaseException, *, endpoint: str | None = None) -> str:
     if isinstance(exc, ClientAuthenticationError):
         return f"Authentication failed{where}: {_first_line(str(exc))[:300]}"
     if isinstance(exc, (ServiceRequestError, ServiceResponseError, ConnectionError)):
-        cause = exc
-        while cause.__cause__ is not None or cause.__context__ is not None:
-            nxt = cause.__cause__ or cause.__context__
-            if nxt is None or nxt is cause:
+        chain: list[BaseException] = [exc]
+        while len(chain) < 10:
+            nxt = chain[-1].__cause__ or chain[-1].__context__
+            if nxt is None or nxt in chain:
                 break
-            cause = nxt
-            if isinstance(cause, ssl.SSLError):
-                return f"TLS handshake failed{where}: {_first_line(str(cause))[:300]}"
+            chain.append(nxt)
+        for item in chain:
+            if isinstance(item, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(item):
+                return f"TLS handshake failed{where}: {_first_line(str(item))[:300]}"
         return f"Cannot reach the Cosmos DB endpoint{where}: {_first_line(str(exc))[:300]}"
     if isinstance(exc, ssl.SSLError):
         return f"TLS handshake failed{where}: {_first_line(str(exc))[:300]}"
