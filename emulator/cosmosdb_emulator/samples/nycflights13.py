@@ -41,7 +41,9 @@ TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "flights": ("/tailnum", None),  # id = row number
 }
 
-DEFAULT_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+DEFAULT_KEY = (
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+)
 BATCH_OPERATIONS = 100
 
 
@@ -143,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         Process exit code.
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--endpoint", default=os.environ.get("COSMOSDB_ENDPOINT", "http://127.0.0.1:8081/"))
+    parser.add_argument(
+        "--endpoint", default=os.environ.get("COSMOSDB_ENDPOINT", "http://127.0.0.1:8081/")
+    )
     parser.add_argument("--key", default=os.environ.get("COSMOSDB_KEY", DEFAULT_KEY))
     parser.add_argument("--database", default="nycflights13")
     parser.add_argument("--tables", default=",".join(TABLES))

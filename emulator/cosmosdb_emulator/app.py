@@ -1,0 +1,51 @@
+"""Process-wide state shared by every request: settings, storage, hooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cosmosdb_emulator.storage import Store
+
+if TYPE_CHECKING:
+    from cosmosdb_emulator.messages import Request, Response
+
+DEFAULT_KEY = (
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+)
+
+
+class Hooks:
+    """Extension points around request handling (request charging, throttling, faults).
+
+    The HTTP layer calls :meth:`before` after authentication and routing (it may return a
+    response to short-circuit the request, e.g. a 429 or an injected fault) and :meth:`after`
+    with the handler's response (it may add headers such as ``x-ms-request-charge``).
+    """
+
+    def before(self, app: App, request: Request) -> Response | None:
+        """Return a response to answer the request without running its handler."""
+        return None
+
+    def after(self, app: App, request: Request, response: Response) -> Response:
+        """Post-process a response; returns the response to send."""
+        return response
+
+
+@dataclass
+class App:
+    """Settings and shared state of one emulator server.
+
+    Attributes:
+        store: SQLite storage.
+        key: Account master key (base64).
+        partitions: Physical ranges given to each new container.
+        hooks: Request hooks (see :class:`Hooks`).
+        extras: Free-form state for hook implementations (throughput, faults, stats).
+    """
+
+    store: Store
+    key: str = DEFAULT_KEY
+    partitions: int = 4
+    hooks: list[Hooks] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)

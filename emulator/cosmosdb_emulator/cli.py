@@ -1,0 +1,100 @@
+"""``cosmosdb-emulator`` command line.
+
+Usage: ``cosmosdb-emulator --host 127.0.0.1 --port 8081 --data PATH --partitions 4 [--key KEY] [--tls]``.
+On start it prints exactly one line to stdout, flushed:
+``cosmosdb-emulator listening on http://HOST:PORT/`` (``https`` with ``--tls``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import signal
+import sys
+import threading
+from types import FrameType
+
+from cosmosdb_emulator.app import DEFAULT_KEY, App
+from cosmosdb_emulator.server import make_server
+from cosmosdb_emulator.storage import Store
+
+DEFAULT_DATA = "./cosmosdb-emulator.sqlite"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by tests)."""
+    parser = argparse.ArgumentParser(
+        prog="cosmosdb-emulator",
+        description="Local SQLite-backed server speaking the Azure Cosmos DB (NoSQL) HTTP protocol.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8081, help="port; 0 picks a free one (default 8081)"
+    )
+    parser.add_argument(
+        "--data", default=DEFAULT_DATA, help=f"SQLite file, or :memory: (default {DEFAULT_DATA})"
+    )
+    parser.add_argument(
+        "--partitions", type=int, default=4, help="physical ranges per new container (default 4)"
+    )
+    parser.add_argument("--key", default=DEFAULT_KEY, help="account master key (base64)")
+    parser.add_argument(
+        "--tls", action="store_true", help="serve https with a self-signed certificate"
+    )
+    return parser
+
+
+def _install_extensions(app: App) -> None:
+    """Attach optional hooks (request charge, throughput, faults, stats) if present."""
+    try:
+        from cosmosdb_emulator.extensions import install
+    except ImportError:
+        return
+    install(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the server until SIGINT/SIGTERM.
+
+    Returns:
+        Process exit status (2 for bad arguments).
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.partitions < 1:
+        parser.error("--partitions must be >= 1")
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be between 0 and 65535")
+    try:
+        base64.b64decode(args.key, validate=True)
+    except (binascii.Error, ValueError):
+        parser.error("--key must be valid base64")
+    store = Store(args.data)
+    app = App(store=store, key=args.key, partitions=args.partitions)
+    _install_extensions(app)
+    scheme = "https" if args.tls else "http"
+    server = make_server(app, args.host, args.port, scheme)
+    if args.tls:
+        from cosmosdb_emulator.tls import wrap_server
+
+        wrap_server(server, args.host)
+    host, port = server.server_address[:2]
+    display_host = f"[{host}]" if ":" in str(host) else host
+    print(f"cosmosdb-emulator listening on {scheme}://{display_host}:{port}/", flush=True)
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""Document writes and reads inside a storage transaction.
+
+Every write allocates the next container-wide LSN, stores the document's final JSON text (with
+system properties) in ``docs`` and appends a row to the ``changes`` log used by the
+AllVersionsAndDeletes change feed (protocol notes §7, §8).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from cosmosdb_emulator import rids
+from cosmosdb_emulator.catalog import ContainerInfo, validate_id
+from cosmosdb_emulator.epk import components_to_json, effective_partition_key, extract_components
+from cosmosdb_emulator.errors import (
+    CosmosError,
+    bad_request,
+    conflict,
+    not_found,
+    precondition_failed,
+)
+from cosmosdb_emulator.messages import dumps
+
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+SYSTEM_PROPERTIES = ("_rid", "_self", "_etag", "_attachments", "_ts", "_lsn")
+
+
+@dataclass
+class PartitionKey:
+    """A decoded partition key header: components, their EPK and canonical JSON."""
+
+    components: list[Any]
+    epk: str
+    json: str
+
+    @classmethod
+    def of(cls, components: list[Any]) -> PartitionKey:
+        """Build from decoded components."""
+        return cls(
+            components, effective_partition_key(components), dumps(components_to_json(components))
+        )
+
+
+@dataclass
+class WriteResult:
+    """Outcome of one document operation: status, stored text (None for delete) and etag."""
+
+    status: int
+    text: str | None
+    etag: str | None
+    lsn: int
+
+
+class Writer:
+    """Applies document operations for one container inside one write transaction.
+
+    Args:
+        conn: Connection with an open write transaction (``Store.write``).
+        container: The target container.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, container: ContainerInfo) -> None:
+        self.conn = conn
+        self.container = container
+        row = conn.execute("SELECT lsn FROM containers WHERE rid=?", (container.rid,)).fetchone()
+        if row is None:
+            raise not_found("Container")
+        self.lsn = int(row[0])
+        self.now = int(time.time())
+
+    def finish(self) -> None:
+        """Persist the container's LSN counter (call before the transaction commits)."""
+        self.conn.execute("UPDATE containers SET lsn=? WHERE rid=?", (self.lsn, self.container.rid))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _existing(self, pk: PartitionKey, doc_id: str) -> tuple[str, int, str] | None:
+        row = self.conn.execute(
+            "SELECT rid, lsn, body FROM docs WHERE coll_rid=? AND epk=? AND id=?",
+            (self.container.rid, pk.epk, doc_id),
+        ).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]), str(row[2]))
+
+    def check_body(self, body: Any, pk: PartitionKey | None) -> tuple[dict[str, Any], PartitionKey]:
+        """Validate a document body against the container and the partition key header.
+
+        Returns:
+            The body and the partition key to place it by (from the header, or from the body
+            when no header was sent).
+
+        Raises:
+            CosmosError: 400 for a non-object body, a bad id or a header/body key mismatch.
+        """
+        if not isinstance(body, dict):
+            raise bad_request("The document body must be a JSON object.")
+        validate_id(body.get("id"), "document")
+        from_body = extract_components(body, self.container.paths)
+        if pk is None:
+            return body, PartitionKey.of(from_body)
+        if pk.components and effective_partition_key(from_body) != pk.epk:
+            raise bad_request(
+                "PartitionKey extracted from document doesn't match the one specified in the header."
+            )
+        return body, pk
+
+    def _store(
+        self, body: dict[str, Any], pk: PartitionKey, rid: str | None, prev_lsn: int | None, op: str
+    ) -> WriteResult:
+        self.lsn += 1
+        doc_rid = rid or rids.new_document_rid(self.container.rid)
+        etag = f'"{uuid.uuid4()}"'
+        doc = {k: v for k, v in body.items() if k not in SYSTEM_PROPERTIES}
+        doc["_rid"] = doc_rid
+        doc["_self"] = f"{self.container.self_link}docs/{doc_rid}/"
+        doc["_etag"] = etag
+        doc["_attachments"] = "attachments/"
+        doc["_ts"] = self.now
+        text = dumps(doc)
+        if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+            raise CosmosError(413, "Request size is too large.")
+        cid = self.container.rid
+        if rid is None:
+            self.conn.execute(
+                "INSERT INTO docs(coll_rid, epk, id, rid, lsn, ts, body) VALUES(?,?,?,?,?,?,?)",
+                (cid, pk.epk, doc["id"], doc_rid, self.lsn, self.now, text),
+            )
+        else:
+            self.conn.execute(
+                "UPDATE docs SET lsn=?, ts=?, body=? WHERE coll_rid=? AND epk=? AND id=?",
+                (self.lsn, self.now, text, cid, pk.epk, doc["id"]),
+            )
+        self.conn.execute(
+            "INSERT INTO changes(coll_rid, lsn, op, epk, id, pk, ts, body, prev_lsn)"
+            " VALUES(?,?,?,?,?,?,?,?,?)",
+            (cid, self.lsn, op, pk.epk, doc["id"], pk.json, self.now, text, prev_lsn),
+        )
+        return WriteResult(201 if op == "create" else 200, text, etag, self.lsn)
+
+    @staticmethod
+    def _check_if_match(existing_text: str, if_match: str | None) -> None:
+        if if_match and if_match != "*":
+            etag = json.loads(existing_text).get("_etag")
+            if etag != if_match:
+                raise precondition_failed()
+
+    # ------------------------------------------------------------------ operations
+
+    def create(self, body: Any, pk: PartitionKey | None) -> WriteResult:
+        """Insert a new document (409 if the id exists in the logical partition)."""
+        body, pk = self.check_body(body, pk)
+        if self._existing(pk, body["id"]) is not None:
+            raise conflict()
+        return self._store(body, pk, None, None, "create")
+
+    def upsert(
+        self, body: Any, pk: PartitionKey | None, if_match: str | None = None
+    ) -> WriteResult:
+        """Insert (201) or replace (200) a document."""
+        body, pk = self.check_body(body, pk)
+        existing = self._existing(pk, body["id"])
+        if existing is None:
+            if if_match and if_match != "*":
+                raise precondition_failed()
+            return self._store(body, pk, None, None, "create")
+        self._check_if_match(existing[2], if_match)
+        return self._store(body, pk, existing[0], existing[1], "replace")
+
+    def replace(
+        self, doc_id: str, body: Any, pk: PartitionKey | None, if_match: str | None
+    ) -> WriteResult:
+        """Replace an existing document (404 if missing, 412 on an ``If-Match`` mismatch)."""
+        body, pk = self.check_body(body, pk)
+        if body["id"] != doc_id:
+            raise bad_request(
+                "The id in the document body does not match the id in the request URI."
+            )
+        existing = self._existing(pk, doc_id)
+        if existing is None:
+            raise not_found("Document")
+        self._check_if_match(existing[2], if_match)
+        return self._store(body, pk, existing[0], existing[1], "replace")
+
+    def patch(
+        self,
+        doc_id: str,
+        patch_body: Any,
+        pk: PartitionKey,
+        if_match: str | None,
+    ) -> WriteResult:
+        """Apply a JSON patch (add/set/replace/remove/incr/move, optional condition)."""
+        from cosmosdb_emulator.patch import apply_patch
+
+        existing = self._existing(pk, doc_id)
+        if existing is None:
+            raise not_found("Document")
+        self._check_if_match(existing[2], if_match)
+        doc = json.loads(existing[2])
+        new_doc = apply_patch(doc, patch_body)
+        if new_doc.get("id") != doc_id:
+            raise bad_request("Patch must not change the document id.")
+        if effective_partition_key(extract_components(new_doc, self.container.paths)) != pk.epk:
+            raise bad_request("Patch must not change the partition key value.")
+        return self._store(new_doc, pk, existing[0], existing[1], "replace")
+
+    def delete(self, doc_id: str, pk: PartitionKey, if_match: str | None) -> WriteResult:
+        """Delete a document (404 if missing, 412 on an ``If-Match`` mismatch)."""
+        existing = self._existing(pk, doc_id)
+        if existing is None:
+            raise not_found("Document")
+        self._check_if_match(existing[2], if_match)
+        self._delete_row(pk.epk, doc_id, pk.json, existing[1])
+        return WriteResult(204, None, None, self.lsn)
+
+    def _delete_row(self, epk: str, doc_id: str, pk_json: str, prev_lsn: int) -> None:
+        self.lsn += 1
+        self.conn.execute(
+            "DELETE FROM docs WHERE coll_rid=? AND epk=? AND id=?",
+            (self.container.rid, epk, doc_id),
+        )
+        self.conn.execute(
+            "INSERT INTO changes(coll_rid, lsn, op, epk, id, pk, ts, body, prev_lsn)"
+            " VALUES(?,?,?,?,?,?,?,NULL,?)",
+            (self.container.rid, self.lsn, "delete", epk, doc_id, pk_json, self.now, prev_lsn),
+        )
+
+    def delete_range(self, min_epk: str, max_epk: str) -> int:
+        """Delete every document with ``min_epk <= epk < max_epk``; returns how many."""
+        rows = self.conn.execute(
+            "SELECT epk, id, lsn, body FROM docs WHERE coll_rid=? AND epk>=? AND epk<?",
+            (self.container.rid, min_epk, max_epk),
+        ).fetchall()
+        for epk, doc_id, lsn, body in rows:
+            comps = extract_components(json.loads(body), self.container.paths)
+            self._delete_row(epk, doc_id, dumps(components_to_json(comps)), lsn)
+        return len(rows)
+
+
+def read_document(
+    conn: sqlite3.Connection, container: ContainerInfo, epk: str, doc_id: str
+) -> str | None:
+    """The stored JSON text of a document, or ``None``."""
+    row = conn.execute(
+        "SELECT body FROM docs WHERE coll_rid=? AND epk=? AND id=?", (container.rid, epk, doc_id)
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def find_by_rid(
+    conn: sqlite3.Connection, container: ContainerInfo, doc_rid: str
+) -> tuple[str, str] | None:
+    """``(id, epk)`` of a document addressed by its ``_rid`` (``_self`` links)."""
+    row = conn.execute(
+        "SELECT id, epk FROM docs WHERE coll_rid=? AND rid=?", (container.rid, doc_rid)
+    ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))

@@ -1,0 +1,179 @@
+"""Effective partition key (EPK) hashing, Hash v2 and MultiHash v2.
+
+Source relied on: azure-cosmos 4.17.1 ``partition_key.py``
+(``_get_effective_partition_key_for_hash_partitioning_v2``,
+``_get_effective_partition_key_for_multi_hash_partitioning_v2``,
+``_get_epk_range_for_prefix_partition_key``) and ``_cosmos_murmurhash3.py``; protocol notes §6.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import mmh3
+
+MIN_EPK = ""
+MAX_EPK = "FF"
+
+
+class Undefined:
+    """Marker for an undefined partition key component (missing path; header ``[{}]``)."""
+
+    def __repr__(self) -> str:
+        return "Undefined"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Undefined)
+
+    def __hash__(self) -> int:
+        return 0
+
+
+UNDEFINED = Undefined()
+
+
+def _component_bytes(value: Any) -> bytes:
+    """Serialize one partition key component the way the SDK does for hashing v2.
+
+    Args:
+        value: A JSON scalar (str, int, float, bool, None) or :data:`UNDEFINED`.
+
+    Returns:
+        The type-marker-prefixed bytes fed to MurmurHash3.
+
+    Raises:
+        ValueError: If the value is not a valid partition key component (object or array).
+    """
+    if value is True:
+        return b"\x03"
+    if value is False:
+        return b"\x02"
+    if value is None:
+        return b"\x01"
+    if isinstance(value, Undefined):
+        return b"\x00"
+    if isinstance(value, (int, float)):
+        return b"\x05" + struct.pack("<d", float(value))
+    if isinstance(value, str):
+        return b"\x08" + value.encode("utf-8") + b"\xff"
+    raise ValueError(f"partition key component must be a string, number, bool or null: {value!r}")
+
+
+def hash_component_v2(value: Any) -> str:
+    """Hash one component to its 32-character uppercase hex EPK (Hash v2).
+
+    Args:
+        value: A partition key component (see :func:`_component_bytes`).
+
+    Returns:
+        32 uppercase hex characters; always below ``"40"`` because the top two bits are cleared.
+    """
+    digest = mmh3.hash128(_component_bytes(value), 0, x64arch=True, signed=False)
+    h1 = digest & 0xFFFFFFFFFFFFFFFF
+    h2 = digest >> 64
+    raw = bytearray(struct.pack(">QQ", h2, h1))
+    raw[0] &= 0x3F
+    return raw.hex().upper()
+
+
+def effective_partition_key(components: list[Any]) -> str:
+    """EPK of a full (or prefix) partition key value.
+
+    Args:
+        components: One entry per partition key path given (Hash: exactly one; MultiHash: 1-3).
+            An empty list is the system ``_Empty`` key.
+
+    Returns:
+        The concatenated per-component hashes (32 hex chars each), or ``""`` for ``_Empty``.
+    """
+    return "".join(hash_component_v2(c) for c in components)
+
+
+def epk_range(components: list[Any], path_count: int) -> tuple[str, str]:
+    """EPK range ``[min, max)`` covered by a partition key value.
+
+    A full key is a single point; ``max`` is ``epk + "0"``, which no other hex EPK falls between.
+    A prefix of a MultiHash key covers ``[concat, concat + "FF")``; ``_Empty`` covers ``["", "00")``.
+
+    Args:
+        components: Partition key components (decoded from the header).
+        path_count: Number of partition key paths of the container.
+
+    Returns:
+        ``(min_inclusive, max_exclusive)`` as uppercase hex strings.
+    """
+    epk = effective_partition_key(components)
+    if not components:
+        return MIN_EPK, "00"
+    if len(components) < path_count:
+        return epk, epk + "FF"
+    return epk, epk + "0"
+
+
+def decode_header_value(value: Any) -> list[Any]:
+    """Turn the parsed ``x-ms-documentdb-partitionkey`` header into components.
+
+    Args:
+        value: ``json.loads`` of the header: a list where ``{}`` means undefined.
+
+    Returns:
+        A list of components with ``{}`` replaced by :data:`UNDEFINED`.
+
+    Raises:
+        ValueError: If the header is not a JSON array of scalars / ``{}``.
+    """
+    if not isinstance(value, list):
+        raise ValueError("partition key header must be a JSON array")
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, dict):
+            if item:
+                raise ValueError("partition key component must not be a non-empty object")
+            out.append(UNDEFINED)
+        elif isinstance(item, list):
+            raise ValueError("partition key component must not be an array")
+        else:
+            out.append(item)
+    return out
+
+
+def path_segments(path: str) -> list[str]:
+    """Split a partition key path like ``/a/b`` or ``/"a b"`` into segments."""
+    segs = []
+    for seg in path.strip("/").split("/"):
+        if len(seg) >= 2 and seg[0] == seg[-1] and seg[0] in "\"'":
+            seg = seg[1:-1]
+        segs.append(seg)
+    return segs
+
+
+def extract_components(doc: Any, paths: list[str]) -> list[Any]:
+    """Read the partition key components from a document body.
+
+    Args:
+        doc: The parsed document.
+        paths: The container's ``partitionKey.paths``.
+
+    Returns:
+        One component per path; :data:`UNDEFINED` where the path is missing or holds an
+        object/array (which the service treats as undefined).
+    """
+    out: list[Any] = []
+    for path in paths:
+        cur: Any = doc
+        for seg in path_segments(path):
+            if isinstance(cur, dict) and seg in cur:
+                cur = cur[seg]
+            else:
+                cur = UNDEFINED
+                break
+        if isinstance(cur, (dict, list)):
+            cur = UNDEFINED
+        out.append(cur)
+    return out
+
+
+def components_to_json(components: list[Any]) -> list[Any]:
+    """Inverse of :func:`decode_header_value`: :data:`UNDEFINED` becomes ``{}``."""
+    return [{} if isinstance(c, Undefined) else c for c in components]

@@ -1,0 +1,57 @@
+"""Request handlers, one module per resource kind; :func:`dispatch` picks one by route."""
+
+from __future__ import annotations
+
+from cosmosdb_emulator.app import App
+from cosmosdb_emulator.errors import CosmosError
+from cosmosdb_emulator.handlers import account, admin, databases, documents, pkranges
+from cosmosdb_emulator.messages import Request, Response
+from cosmosdb_emulator.routing import (
+    ACCOUNT,
+    ADMIN,
+    CONTAINER,
+    CONTAINERS,
+    DATABASE,
+    DATABASES,
+    DOCUMENT,
+    DOCUMENTS,
+    PK_DELETE,
+    PKRANGES,
+)
+
+_TABLE = {
+    (ACCOUNT, "GET"): account.read,
+    (DATABASES, "GET"): databases.list_databases,
+    (DATABASES, "POST"): databases.create_database,
+    (DATABASE, "GET"): databases.read_database,
+    (DATABASE, "DELETE"): databases.delete_database,
+    (CONTAINERS, "GET"): databases.list_containers,
+    (CONTAINERS, "POST"): databases.create_container,
+    (CONTAINER, "GET"): databases.read_container,
+    (CONTAINER, "DELETE"): databases.delete_container,
+    (PKRANGES, "GET"): pkranges.read_feed,
+    (DOCUMENTS, "POST"): documents.post,
+    (DOCUMENTS, "GET"): documents.get_feed,
+    (DOCUMENT, "GET"): documents.read,
+    (DOCUMENT, "PUT"): documents.replace,
+    (DOCUMENT, "PATCH"): documents.patch,
+    (DOCUMENT, "DELETE"): documents.delete,
+    (PK_DELETE, "POST"): documents.delete_partition_key,
+    (ADMIN, "GET"): admin.handle,
+    (ADMIN, "POST"): admin.handle,
+    (ADMIN, "PUT"): admin.handle,
+    (ADMIN, "DELETE"): admin.handle,
+}
+
+
+def dispatch(app: App, request: Request) -> Response:
+    """Run the handler for a request's route and method.
+
+    Raises:
+        CosmosError: 405 for a known path with an unsupported method, or whatever the handler
+            raises.
+    """
+    handler = _TABLE.get((request.route.kind, request.method))
+    if handler is None:
+        raise CosmosError(405, f"Method {request.method} is not allowed on this resource.")
+    return handler(app, request)

@@ -1,0 +1,86 @@
+"""Admin API under ``/_emulator/`` (signed like any request: resource type ``""``, link = path
+without the leading slash, e.g. ``_emulator/split``).
+
+- ``POST /_emulator/split`` ``{"database","container","range_id"}`` -> ``{"children":[id,id]}``
+- ``PUT /_emulator/throughput`` ``{"database","container","ru_per_second": float|null}``
+- ``POST /_emulator/faults`` (a fault rule), ``DELETE /_emulator/faults``
+- ``GET /_emulator/stats``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cosmosdb_emulator import catalog
+from cosmosdb_emulator.app import App
+from cosmosdb_emulator.errors import CosmosError, bad_request
+from cosmosdb_emulator.messages import Request, Response, json_response
+
+
+def _container_of(app: App, body: dict[str, Any]) -> catalog.ContainerInfo:
+    db, coll = body.get("database"), body.get("container")
+    if not isinstance(db, str) or not isinstance(coll, str):
+        raise bad_request("'database' and 'container' are required strings.")
+    with app.store.read() as conn:
+        return catalog.container_info(conn, db, coll, False)
+
+
+def split(app: App, request: Request) -> Response:
+    """Split a physical range at its midpoint; answers ``{"children": [...]}``."""
+    body = request.json_object()
+    info = _container_of(app, body)
+    range_id = body.get("range_id")
+    if not isinstance(range_id, (str, int)):
+        raise bad_request("'range_id' is required.")
+    with app.store.write() as conn:
+        children = catalog.split_range(conn, info.rid, str(range_id))
+    return json_response(200, {"children": children})
+
+
+def throughput(app: App, request: Request) -> Response:
+    """Set (or clear with ``null``) a container's provisioned RU/s."""
+    body = request.json_object()
+    info = _container_of(app, body)
+    ru = body.get("ru_per_second")
+    if ru is not None and (isinstance(ru, bool) or not isinstance(ru, (int, float)) or ru <= 0):
+        raise bad_request("'ru_per_second' must be a positive number or null.")
+    with app.store.write() as conn:
+        conn.execute("UPDATE containers SET throughput=? WHERE rid=?", (ru, info.rid))
+    app.extras.setdefault("throughput", {})[info.rid] = ru
+    return json_response(200, {"ru_per_second": ru})
+
+
+def faults(app: App, request: Request) -> Response:
+    """Add (POST) or clear (DELETE) fault rules."""
+    manager = app.extras.get("faults")
+    if manager is None:
+        raise CosmosError(501, "Fault injection is not available in this build.")
+    if request.method == "DELETE":
+        manager.clear()
+        return json_response(200, {"cleared": True})
+    rule = manager.add(request.json_object())
+    return json_response(200, rule)
+
+
+def stats(app: App, request: Request) -> Response:
+    """Counters: requests, RU and throttles per container."""
+    provider = app.extras.get("stats")
+    return json_response(200, provider.snapshot() if provider is not None else {})
+
+
+_ACTIONS = {
+    ("split", "POST"): split,
+    ("throughput", "PUT"): throughput,
+    ("throughput", "POST"): throughput,
+    ("faults", "POST"): faults,
+    ("faults", "DELETE"): faults,
+    ("stats", "GET"): stats,
+}
+
+
+def handle(app: App, request: Request) -> Response:
+    """Dispatch an admin request by action and method (404 for unknown actions)."""
+    action = _ACTIONS.get((request.route.admin_action or "", request.method))
+    if action is None:
+        raise CosmosError(404, f"Unknown admin endpoint {request.method} {request.path}.")
+    return action(app, request)

@@ -1,0 +1,120 @@
+"""Transactional batch: atomic, <= 100 operations, <= 2 MB (protocol notes §10).
+
+Source relied on: azure-cosmos 4.17.1 ``_base.py:_format_batch_operations`` and
+``_cosmos_client_connection.py:_Batch``; SDK test ``tests/test_transactional_batch.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cosmosdb_emulator.app import App
+from cosmosdb_emulator.documents import MAX_DOCUMENT_BYTES, PartitionKey, Writer, WriteResult
+from cosmosdb_emulator.errors import CosmosError, bad_request, not_found
+from cosmosdb_emulator.handlers.common import container, partition_key
+from cosmosdb_emulator.messages import Request, Response, dumps, text_response
+
+MAX_OPERATIONS = 100
+
+
+class _Rollback(Exception):
+    def __init__(self, index: int, error: CosmosError) -> None:
+        super().__init__(error.message)
+        self.index = index
+        self.error = error
+
+
+def _result_json(result: WriteResult) -> str:
+    head = f'{{"statusCode":{result.status},"requestCharge":1.0'
+    if result.etag:
+        head += f',"eTag":{dumps(result.etag)}'
+    if result.text is not None:
+        head += f',"resourceBody":{result.text}'
+    return head + "}"
+
+
+def _apply(writer: Writer, op: dict[str, Any], pk: PartitionKey) -> WriteResult:
+    kind = str(op.get("operationType", "")).lower()
+    body = op.get("resourceBody")
+    if_match = op.get("ifMatch")
+    if kind == "create":
+        return writer.create(body, pk)
+    if kind == "upsert":
+        return writer.upsert(body, pk, if_match)
+    doc_id = op.get("id")
+    if not isinstance(doc_id, str):
+        raise bad_request(f"Batch {kind} operation needs a string 'id'.")
+    if kind == "replace":
+        return writer.replace(doc_id, body, pk, if_match)
+    if kind == "delete":
+        return writer.delete(doc_id, pk, if_match)
+    if kind == "patch":
+        return writer.patch(doc_id, body, pk, if_match)
+    if kind == "read":
+        row = writer.conn.execute(
+            "SELECT body FROM docs WHERE coll_rid=? AND epk=? AND id=?",
+            (writer.container.rid, pk.epk, doc_id),
+        ).fetchone()
+        if row is None:
+            raise not_found("Document")
+        text = str(row[0])
+        return WriteResult(200, text, json.loads(text).get("_etag"), writer.lsn)
+    raise bad_request(f"Unknown batch operationType {op.get('operationType')!r}.")
+
+
+def run(app: App, request: Request) -> Response:
+    """Execute a batch atomically.
+
+    Returns:
+        200 with one result per operation, or 207 after rolling back with the failing
+        operation's real status and 424 for every other operation.
+
+    Raises:
+        CosmosError: 413 over 2 MB; 400 when empty, over 100 operations, not a JSON array or
+            missing the partition key header.
+    """
+    if len(request.body) > MAX_DOCUMENT_BYTES:
+        raise CosmosError(413, "Request size is too large.")
+    ops = request.json()
+    if not isinstance(ops, list):
+        raise bad_request("Batch request body must be a JSON array.")
+    if not ops:
+        raise bad_request("Batch request has no operations.")
+    if len(ops) > MAX_OPERATIONS:
+        raise bad_request("Batch request has more operations than what is supported.")
+    pk = partition_key(request, required=True)
+    assert pk is not None
+    results: list[WriteResult] = []
+    try:
+        with app.store.write() as conn:
+            writer = Writer(conn, container(conn, request))
+            for index, op in enumerate(ops):
+                try:
+                    if not isinstance(op, dict):
+                        raise bad_request("Each batch operation must be an object.")
+                    results.append(_apply(writer, op, pk))
+                except CosmosError as exc:
+                    if exc.status in (404,) and index == -1:
+                        raise
+                    raise _Rollback(index, exc) from exc
+            writer.finish()
+    except _Rollback as failure:
+        entries = []
+        for index in range(len(ops)):
+            if index == failure.index:
+                err = failure.error
+                entry: dict[str, Any] = {
+                    "statusCode": err.status,
+                    "requestCharge": 0.0,
+                    "message": err.message,
+                }
+                if err.substatus is not None:
+                    entry["subStatusCode"] = err.substatus
+            else:
+                entry = {"statusCode": 424, "requestCharge": 0.0}
+            entries.append(entry)
+        return text_response(207, dumps(entries))
+    lsn = results[-1].lsn if results else 0
+    body = "[" + ",".join(_result_json(r) for r in results) + "]"
+    return text_response(200, body, {"lsn": str(lsn)})

@@ -1,0 +1,125 @@
+"""Change feed (pull model): LatestVersion and AllVersionsAndDeletes.
+
+Source relied on: azure-cosmos 4.17.1 ``_change_feed/change_feed_fetcher.py``,
+``change_feed_state.py``, ``change_feed_start_from.py``; protocol notes §8 and pitfalls #2, #8.
+
+Token semantics: the etag is ``"<lsn>"`` with a container-wide LSN, so a token taken on a parent
+range stays valid on its children after a split.
+"""
+
+from __future__ import annotations
+
+import json
+from email.utils import parsedate_to_datetime
+
+from cosmosdb_emulator import catalog
+from cosmosdb_emulator.app import App
+from cosmosdb_emulator.errors import bad_request
+from cosmosdb_emulator.handlers.common import container, page_size, scope
+from cosmosdb_emulator.messages import Request, Response, dumps, text_response
+
+FULL_FIDELITY = "full-fidelity feed"
+
+
+def _token(request: Request) -> int | None:
+    """The LSN after which to read; ``None`` for ``*`` (start from now)."""
+    inm = request.headers.get("If-None-Match")
+    if not inm:
+        return 0
+    inm = inm.strip()
+    if inm == "*":
+        return None
+    try:
+        return int(inm.strip('"'))
+    except ValueError as exc:
+        raise bad_request(f"Invalid change feed continuation (If-None-Match) {inm!r}.") from exc
+
+
+def _since(request: Request) -> int | None:
+    raw = request.headers.get("If-Modified-Since")
+    if not raw:
+        return None
+    try:
+        return int(parsedate_to_datetime(raw).timestamp())
+    except (TypeError, ValueError) as exc:
+        raise bad_request(f"Invalid If-Modified-Since header {raw!r}.") from exc
+
+
+def _pk_object(paths: list[str], pk_json: str) -> dict[str, object]:
+    comps = json.loads(pk_json)
+    out: dict[str, object] = {}
+    for path, value in zip(paths, comps, strict=False):
+        if value != {}:
+            out[path.lstrip("/")] = value
+    return out
+
+
+def _with_lsn(text: str, lsn: int) -> str:
+    return f'{text[:-1]},"_lsn":{lsn}}}'
+
+
+def run(app: App, request: Request) -> Response:
+    """Serve one change-feed page.
+
+    Returns:
+        200 with ``Documents`` and ``etag: "<lsn>"``, or 304 with the current LSN as etag when
+        nothing is new (the etag is required, pitfall #2). 410/1002 if the named range was split.
+    """
+    full = (request.headers.get("A-IM") or "").strip().lower() == FULL_FIDELITY
+    limit = page_size(request)
+    token = _token(request)
+    since = _since(request)
+    with app.store.read() as conn:
+        info = container(conn, request)
+        lo, hi, _ = scope(conn, request, info, use_partition_key=False)
+        current = catalog.current_lsn(conn, info.rid)
+        if token is None:
+            return Response(304, b"", {"etag": f'"{current}"', "lsn": str(current)})
+        table = "changes" if full else "docs"
+        cols = "lsn, op, id, pk, ts, body, prev_lsn" if full else "lsn, body"
+        sql = f"SELECT {cols} FROM {table} WHERE coll_rid=? AND lsn>? AND epk>=? AND epk<?"  # noqa: S608
+        args: list[object] = [info.rid, token, lo, hi]
+        if since is not None:
+            sql += " AND ts>=?"
+            args.append(since)
+        sql += " ORDER BY lsn LIMIT ?"
+        args.append(limit)
+        rows = conn.execute(sql, args).fetchall()
+        if full:
+            items = [_full_fidelity_item(conn, info.rid, info.paths, row) for row in rows]
+        else:
+            items = [_with_lsn(body, lsn) for lsn, body in rows]
+    if not rows:
+        return Response(304, b"", {"etag": f'"{current}"', "lsn": str(current)})
+    etag = rows[-1][0] if len(rows) >= limit else current
+    body = f'{{"_rid":"{info.rid}","Documents":[{",".join(items)}],"_count":{len(items)}}}'
+    return text_response(
+        200, body, {"etag": f'"{etag}"', "lsn": str(current), "x-ms-item-count": str(len(items))}
+    )
+
+
+def _full_fidelity_item(conn: object, coll_rid: str, paths: list[str], row: tuple) -> str:  # type: ignore[type-arg]
+    import sqlite3
+
+    assert isinstance(conn, sqlite3.Connection)
+    lsn, op, doc_id, pk_json, ts, body, prev_lsn = row
+    meta: dict[str, object] = {"operationType": op, "lsn": lsn, "crts": ts}
+    previous: str | None = None
+    if prev_lsn is not None:
+        meta["previousImageLSN"] = prev_lsn
+        prev = conn.execute(
+            "SELECT body FROM changes WHERE coll_rid=? AND lsn=?", (coll_rid, prev_lsn)
+        ).fetchone()
+        if prev is not None and prev[0] is not None:
+            previous = _with_lsn(prev[0], prev_lsn)
+    if op == "delete":
+        meta["id"] = doc_id
+        meta["partitionKey"] = _pk_object(paths, pk_json)
+        meta["timeToLiveExpired"] = False
+    parts = []
+    if body is not None:
+        parts.append(f'"current":{_with_lsn(body, lsn)}')
+    if previous is not None:
+        parts.append(f'"previous":{previous}')
+    parts.append(f'"metadata":{dumps(meta)}')
+    return "{" + ",".join(parts) + "}"

@@ -1,0 +1,95 @@
+"""Helpers shared by the handlers: container lookup, partition key header, EPK scope."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from cosmosdb_emulator import catalog
+from cosmosdb_emulator.catalog import ContainerInfo
+from cosmosdb_emulator.documents import PartitionKey
+from cosmosdb_emulator.epk import MAX_EPK, MIN_EPK, decode_header_value
+from cosmosdb_emulator.errors import bad_request
+from cosmosdb_emulator.messages import Request
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 10_000
+
+
+def container(conn: sqlite3.Connection, request: Request) -> ContainerInfo:
+    """The container the request path names (404 if it or its database is missing)."""
+    route = request.route
+    return catalog.container_info(
+        conn, route.database or "", route.container or "", route.rid_based
+    )
+
+
+def partition_key(request: Request, required: bool) -> PartitionKey | None:
+    """Decode ``x-ms-documentdb-partitionkey`` (JSON array; ``[{}]`` undefined, ``[]`` _Empty).
+
+    Raises:
+        CosmosError: 400 if the header is malformed, or missing while ``required``.
+    """
+    raw = request.headers.get("x-ms-documentdb-partitionkey")
+    if raw is None:
+        if required:
+            raise bad_request(
+                "The partition key supplied in x-ms-partitionkey header is missing or invalid."
+            )
+        return None
+    try:
+        comps = decode_header_value(json.loads(raw))
+    except ValueError as exc:
+        raise bad_request(f"Invalid x-ms-documentdb-partitionkey header {raw!r}: {exc}") from exc
+    return PartitionKey.of(comps)
+
+
+def page_size(request: Request, default: int = DEFAULT_PAGE_SIZE) -> int:
+    """``x-ms-max-item-count`` (absent, 0 or -1 -> ``default``), capped at 10,000."""
+    raw = request.headers.get("x-ms-max-item-count")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise bad_request(f"Invalid x-ms-max-item-count header {raw!r}.") from exc
+    if value <= 0:
+        return default
+    return min(value, MAX_PAGE_SIZE)
+
+
+def scope(
+    conn: sqlite3.Connection,
+    request: Request,
+    coll: ContainerInfo,
+    use_partition_key: bool = True,
+) -> tuple[str, str, bool]:
+    """The EPK interval ``[lo, hi)`` a feed request is limited to.
+
+    Combines the partition key header (point or MultiHash prefix), the pkrangeid header
+    (410/1002 if that range was split) and ``x-ms-start-epk`` / ``x-ms-end-epk``.
+
+    Returns:
+        ``(lo, hi, point)`` where ``point`` is True for a single full partition key.
+    """
+    lo, hi, point = MIN_EPK, MAX_EPK, False
+    if use_partition_key:
+        pk = partition_key(request, required=False)
+        if pk is not None:
+            if not pk.components:
+                lo, hi = MIN_EPK, "00"
+            elif len(pk.components) < len(coll.paths):
+                lo, hi = pk.epk, pk.epk + "FF"
+            else:
+                lo, hi, point = pk.epk, pk.epk + "0", True
+    range_id = request.headers.get("x-ms-documentdb-partitionkeyrangeid")
+    if range_id:
+        rng = catalog.require_online_range(conn, coll.rid, range_id.strip())
+        lo, hi = max(lo, rng.min_epk), min(hi, rng.max_epk)
+    start = request.headers.get("x-ms-start-epk")
+    end = request.headers.get("x-ms-end-epk")
+    if start is not None:
+        lo = max(lo, start.upper())
+    if end is not None:
+        hi = min(hi, end.upper() or MAX_EPK)
+    return lo, hi, point

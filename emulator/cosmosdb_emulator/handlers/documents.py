@@ -1,0 +1,190 @@
+"""Document operations: create/upsert, point read/replace/patch/delete, read feed, pk delete.
+
+Protocol notes §7 and §12 (POST dispatch order: query plan, query, batch, upsert, create).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from cosmosdb_emulator.app import App
+from cosmosdb_emulator.documents import (
+    MAX_DOCUMENT_BYTES,
+    PartitionKey,
+    Writer,
+    WriteResult,
+    find_by_rid,
+    read_document,
+)
+from cosmosdb_emulator.errors import CosmosError, bad_request, not_found
+from cosmosdb_emulator.handlers import batch, change_feed, query
+from cosmosdb_emulator.handlers.common import container, page_size, partition_key, scope
+from cosmosdb_emulator.messages import Request, Response, text_response
+
+_BODY_LIMIT = MAX_DOCUMENT_BYTES + 64 * 1024
+
+
+def _write_response(result: WriteResult, request: Request) -> Response:
+    headers = {"etag": result.etag or "", "lsn": str(result.lsn)}
+    if result.text is None:
+        return Response(result.status, b"", headers)
+    if (request.headers.get("Prefer") or "").lower() == "return=minimal":
+        return Response(result.status, b"", headers)
+    return text_response(result.status, result.text, headers)
+
+
+def _document_body(request: Request) -> object:
+    if len(request.body) > _BODY_LIMIT:
+        raise CosmosError(413, "Request size is too large.")
+    return request.json()
+
+
+def post(app: App, request: Request) -> Response:
+    """``POST .../docs/``: told apart by headers (plan, query, batch, upsert, create)."""
+    h = request.headers
+    if h.flag("x-ms-cosmos-is-query-plan-request"):
+        return query.query_plan(app, request)
+    if h.flag("x-ms-documentdb-isquery") or (h.get("Content-Type") or "").startswith(
+        "application/query+json"
+    ):
+        return query.run(app, request)
+    if h.flag("x-ms-cosmos-is-batch-request"):
+        return batch.run(app, request)
+    body = _document_body(request)
+    pk = partition_key(request, required=False)
+    upsert = h.flag("x-ms-documentdb-is-upsert")
+    with app.store.write() as conn:
+        writer = Writer(conn, container(conn, request))
+        if upsert:
+            result = writer.upsert(body, pk, h.get("If-Match"))
+        else:
+            result = writer.create(body, pk)
+        writer.finish()
+    return _write_response(result, request)
+
+
+def _doc_key(app: App, request: Request, conn: object) -> tuple[str, PartitionKey]:
+    """``(id, partition key)`` for a point operation (name-based or ``_self`` link)."""
+    import sqlite3
+
+    assert isinstance(conn, sqlite3.Connection)
+    doc = request.route.document or ""
+    pk = partition_key(request, required=not request.route.rid_based)
+    if request.route.rid_based:
+        found = find_by_rid(conn, container(conn, request), doc)
+        if found is None:
+            raise not_found("Document")
+        if pk is None:
+            raise bad_request("The partition key header is required.")
+        return found[0], pk
+    assert pk is not None
+    return doc, pk
+
+
+def read(app: App, request: Request) -> Response:
+    """``GET .../docs/{id}/`` (404 if missing; 304 on a matching ``If-None-Match``)."""
+    with app.store.read() as conn:
+        info = container(conn, request)
+        doc_id, pk = _doc_key(app, request, conn)
+        text = read_document(conn, info, pk.epk, doc_id)
+    if text is None:
+        raise not_found("Document")
+    etag = json.loads(text).get("_etag", "")
+    inm = request.headers.get("If-None-Match")
+    if inm and inm == etag:
+        return Response(304, b"", {"etag": etag})
+    return text_response(200, text, {"etag": etag})
+
+
+def replace(app: App, request: Request) -> Response:
+    """``PUT .../docs/{id}/`` (404 if missing, 412 on ``If-Match`` mismatch)."""
+    body = _document_body(request)
+    with app.store.write() as conn:
+        writer = Writer(conn, container(conn, request))
+        doc_id, pk = _doc_key(app, request, conn)
+        result = writer.replace(doc_id, body, pk, request.headers.get("If-Match"))
+        writer.finish()
+    return _write_response(result, request)
+
+
+def patch(app: App, request: Request) -> Response:
+    """``PATCH .../docs/{id}/`` (200 + full document)."""
+    body = _document_body(request)
+    with app.store.write() as conn:
+        writer = Writer(conn, container(conn, request))
+        doc_id, pk = _doc_key(app, request, conn)
+        result = writer.patch(doc_id, body, pk, request.headers.get("If-Match"))
+        writer.finish()
+    return _write_response(result, request)
+
+
+def delete(app: App, request: Request) -> Response:
+    """``DELETE .../docs/{id}/`` (204; 404 if missing)."""
+    with app.store.write() as conn:
+        writer = Writer(conn, container(conn, request))
+        doc_id, pk = _doc_key(app, request, conn)
+        result = writer.delete(doc_id, pk, request.headers.get("If-Match"))
+        writer.finish()
+    return _write_response(result, request)
+
+
+def delete_partition_key(app: App, request: Request) -> Response:
+    """``POST .../operations/partitionkeydelete``: delete every item of a (prefix) key."""
+    with app.store.write() as conn:
+        info = container(conn, request)
+        pk = partition_key(request, required=True)
+        assert pk is not None
+        lo, hi, _ = scope(conn, request, info)
+        writer = Writer(conn, info)
+        writer.delete_range(lo, hi)
+        writer.finish()
+    return Response(200, b"", {})
+
+
+def get_feed(app: App, request: Request) -> Response:
+    """``GET .../docs/``: change feed when ``A-IM`` is present, else the read feed."""
+    if request.headers.get("A-IM"):
+        return change_feed.run(app, request)
+    return read_feed(app, request)
+
+
+def _encode_token(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+def _decode_token(token: str) -> list[str]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError as exc:
+        raise bad_request("Invalid x-ms-continuation token.") from exc
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise bad_request("Invalid x-ms-continuation token.")
+    return value
+
+
+def read_feed(app: App, request: Request) -> Response:
+    """``read_all_items``: documents ordered by (EPK, id), paged by ``x-ms-continuation``."""
+    limit = page_size(request)
+    token = request.headers.get("x-ms-continuation")
+    with app.store.read() as conn:
+        info = container(conn, request)
+        lo, hi, _ = scope(conn, request, info)
+        sql = "SELECT epk, id, body FROM docs WHERE coll_rid=? AND epk>=? AND epk<?"
+        args: list[object] = [info.rid, lo, hi]
+        if token:
+            last_epk, last_id = _decode_token(token)
+            sql += " AND (epk>? OR (epk=? AND id>?))"
+            args += [last_epk, last_epk, last_id]
+        sql += " ORDER BY epk, id LIMIT ?"
+        args.append(limit + 1)
+        rows = conn.execute(sql, args).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    headers = {"x-ms-item-count": str(len(rows))}
+    if more:
+        headers["x-ms-continuation"] = _encode_token([rows[-1][0], rows[-1][1]])
+    body = (
+        f'{{"_rid":"{info.rid}","Documents":[{",".join(r[2] for r in rows)}],"_count":{len(rows)}}}'
+    )
+    return text_response(200, body, headers)

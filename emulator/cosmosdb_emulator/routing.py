@@ -1,0 +1,125 @@
+"""Map a request path to the resource it addresses and to the type/link the client signed.
+
+Source relied on: azure-cosmos 4.17.1 ``_base.py:GetPathFromLink``, ``GetResourceIdOrFullNameFromLink``
+and ``IsNameBased``; protocol notes §1 (URL paths) and §3 (resource type and link table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from cosmosdb_emulator import rids
+
+ACCOUNT = "account"
+DATABASES = "databases"
+DATABASE = "database"
+CONTAINERS = "containers"
+CONTAINER = "container"
+PKRANGES = "pkranges"
+DOCUMENTS = "documents"
+DOCUMENT = "document"
+PK_DELETE = "partitionkeydelete"
+ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Route:
+    """A resolved request path.
+
+    Attributes:
+        kind: One of the module constants (``ACCOUNT``, ``DOCUMENT``, ...).
+        database: Database id or RID (``rid_based``), if the path names one.
+        container: Container id or RID, if the path names one.
+        document: Document id or RID, if the path names one.
+        rid_based: True when the path uses RIDs instead of names (``_self`` links).
+        auth_type: The resource type the client signed (lowercase).
+        auth_link: The resource link the client signed.
+        admin_action: For ``ADMIN`` routes, the segment after ``_emulator``.
+    """
+
+    kind: str
+    database: str | None = None
+    container: str | None = None
+    document: str | None = None
+    rid_based: bool = False
+    auth_type: str = ""
+    auth_link: str = ""
+    admin_action: str | None = None
+
+
+def split_path(raw_path: str) -> list[str]:
+    """Percent-decode a request path into non-empty segments (query string dropped)."""
+    path = raw_path.split("?", 1)[0]
+    return [unquote(seg, encoding="utf-8", errors="strict") for seg in path.split("/") if seg]
+
+
+def _auth(segments: list[str], rid_based: bool) -> tuple[str, str]:
+    """Resource type and link as signed by the SDK (protocol notes §3)."""
+    if not segments:
+        return "", ""
+    if len(segments) % 2 == 1:
+        rtype, link_parts = segments[-1], segments[:-1]
+    else:
+        rtype, link_parts = segments[-2], segments
+    if rid_based and link_parts:
+        return rtype.lower(), link_parts[-1].lower()
+    return rtype.lower(), "/".join(link_parts)
+
+
+def resolve(raw_path: str) -> Route | None:
+    """Resolve a request path.
+
+    Args:
+        raw_path: The request target as received (percent-encoded, maybe with a trailing slash).
+
+    Returns:
+        The :class:`Route`, or ``None`` for an unknown path (the caller answers 404).
+
+    Raises:
+        UnicodeDecodeError: If a percent-encoded segment is not valid UTF-8.
+    """
+    segs = split_path(raw_path)
+    if segs and segs[0] == "_emulator":
+        if len(segs) != 2:
+            return None
+        return Route(ADMIN, auth_type="", auth_link="/".join(segs), admin_action=segs[1])
+    if not segs:
+        return Route(ACCOUNT)
+    if segs[0].lower() != "dbs":
+        return None
+    rid_based = len(segs) >= 2 and rids.is_database_rid(segs[1])
+    n = len(segs)
+    if n >= 3 and segs[2] != "colls":
+        return None
+    if n >= 5 and segs[4] not in ("docs", "pkranges", "operations"):
+        return None
+    if n == 6 and segs[4] == "operations":
+        if segs[5].lower() != "partitionkeydelete":
+            return None
+        return Route(
+            PK_DELETE,
+            database=segs[1],
+            container=segs[3],
+            rid_based=rid_based,
+            auth_type="colls",
+            auth_link=segs[3].lower() if rid_based else "/".join(segs[:4]),
+        )
+    kinds = {1: DATABASES, 2: DATABASE, 3: CONTAINERS, 4: CONTAINER}
+    kind: str | None = kinds.get(n)
+    if n == 5:
+        kind = {"docs": DOCUMENTS, "pkranges": PKRANGES}.get(segs[4])
+    elif n == 6 and segs[4] == "docs":
+        kind = DOCUMENT
+    if kind is None:
+        return None
+    atype, alink = _auth(segs, rid_based)
+    return Route(
+        kind,
+        database=segs[1] if n >= 2 else None,
+        container=segs[3] if n >= 4 else None,
+        document=segs[5] if n >= 6 else None,
+        rid_based=rid_based,
+        auth_type=atype,
+        auth_link=alink,
+    )
