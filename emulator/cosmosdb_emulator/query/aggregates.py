@@ -133,4 +133,4 @@ def new_accumulator(name: str) -> Accumulator:
         "MIN": lambda: MinMaxAccumulator(maximum=False),
         "MAX": lambda: MinMaxAccumulator(maximum=True),
     }
-    return factories[name]()  # type: ignore[no-any-return]
+    return factories[name]()

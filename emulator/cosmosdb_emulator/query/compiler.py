@@ -71,7 +71,7 @@ class CompiledQuery:
         self.query = query
         self._params = parameters
         select = _children(tree, "select_clause")
-        assert select is not None  # noqa: S101 - guaranteed by the grammar
+        assert select is not None
         for clause, name in (("group_by_clause", "GROUP BY"),):
             if _children(tree, clause) is not None:
                 raise unsupported(name)
@@ -112,7 +112,7 @@ class CompiledQuery:
         if _children(from_clause, "join_clause") is not None:
             raise unsupported("JOIN")
         src = from_clause.children[1]
-        assert isinstance(src, Tree)  # noqa: S101
+        assert isinstance(src, Tree)
         if src.data == "from_in":
             alias_tok, _in, path_node = src.children
             self.alias = str(alias_tok)
@@ -148,7 +148,7 @@ class CompiledQuery:
         top = _children(select, "top")
         self.top = self._count_value(top.children[1], "TOP") if top is not None else None
         selection = select.children[-1]
-        assert isinstance(selection, Tree)  # noqa: S101
+        assert isinstance(selection, Tree)
         self.is_select_star = selection.data == "select_star"
         self.is_value = selection.data == "select_value"
         self._aggregates: list[tuple[str, Compiled]] = []
@@ -172,7 +172,7 @@ class CompiledQuery:
         items: list[tuple[str, Fn]] = []
         counter = 0
         for item in selection.children:
-            assert isinstance(item, Tree)  # noqa: S101
+            assert isinstance(item, Tree)
             compiled = compiler.compile(item.children[0])
             last = item.children[-1]
             if len(item.children) > 1 and isinstance(last, Token) and last.type == "IDENT":
@@ -197,7 +197,7 @@ class CompiledQuery:
         scope = Scope(alias=self.alias, parameters=self._params, clause="ORDER BY")
         compiler = ExpressionCompiler(scope)
         for item in order_by.children[2:]:
-            assert isinstance(item, Tree)  # noqa: S101
+            assert isinstance(item, Tree)
             direction = item.children[1] if len(item.children) > 1 else None
             descending = False
             if isinstance(direction, Tree):
@@ -252,10 +252,7 @@ class CompiledQuery:
             ``FROM x IN c.arr``: for at least one element).
         """
         pred = self._where
-        for row in self._rows((document,)):
-            if pred is None or pred(row) is True:
-                return True
-        return False
+        return any(pred is None or pred(row) is True for row in self._rows((document,)))
 
     def _rows(self, documents: Iterable[Any]) -> Iterable[Any]:
         if self.source == "container":
@@ -263,7 +260,7 @@ class CompiledQuery:
         if self.source == "none":
             return (UNDEFINED,)
         fn = self._source_fn
-        assert fn is not None  # noqa: S101
+        assert fn is not None
         if self.source == "path":
             return (v for v in map(fn, documents) if v is not UNDEFINED)
         return (e for v in map(fn, documents) if type(v) is list for e in v)
@@ -338,7 +335,7 @@ class CompiledQuery:
             f = self._value_fn
             return (v for v in map(f, rows) if v is not UNDEFINED)
         items = self._items
-        assert items is not None  # noqa: S101
+        assert items is not None
         if len(items) == 1:
             ((name, f),) = items
 

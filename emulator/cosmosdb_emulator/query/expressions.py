@@ -181,7 +181,7 @@ def path_fn(path: tuple[str | int, ...]) -> Fn:
             else:
                 if type(v) is not list or not 0 <= k < len(v):  # type: ignore[operator]
                     return UNDEFINED
-                v = v[k]
+                v = v[k]  # type: ignore[index]
         return v
 
     return get_n
@@ -297,9 +297,9 @@ class ExpressionCompiler:
             return constant(_lookup(base.const, key))
         if base.path is not None:
             path = (*base.path, key)
-            return Compiled(fn=path_fn(path), path=path, name=name)  # type: ignore[arg-type]
+            return Compiled(fn=path_fn(path), path=path, name=name)
         bf = base.fn
-        return Compiled(fn=lambda b: _lookup(bf(b), key), name=name)  # type: ignore[arg-type]
+        return Compiled(fn=lambda b: _lookup(bf(b), key), name=name)
 
     # ----------------------------------------------------------------- literals
 
@@ -309,6 +309,7 @@ class ExpressionCompiler:
             if prop is None:
                 continue
             key_tok, value_node = prop.children
+            assert isinstance(key_tok, Token)
             key = decode_string(str(key_tok)) if key_tok.type == "STRING" else str(key_tok)
             items.append((key, self.compile(value_node)))
         pairs = [(k, c.fn) for k, c in items]

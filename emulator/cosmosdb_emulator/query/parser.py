@@ -20,7 +20,7 @@ _parser: Lark | None = None
 
 
 def _get_parser() -> Lark:
-    global _parser  # noqa: PLW0603
+    global _parser
     if _parser is None:
         with _lock:
             if _parser is None:
@@ -60,7 +60,7 @@ def parse(query: str) -> Tree:
         ) from None
     except UnexpectedCharacters as exc:
         raise QueryError(
-            f"Syntax error, unexpected character {query[exc.pos_in_stream]!r} "
+            f"Syntax error, unexpected character {exc.char!r} "
             f"at line {exc.line}, column {exc.column}"
         ) from None
     except UnexpectedInput as exc:  # pragma: no cover - other lark input errors

@@ -176,7 +176,7 @@ def sort_key(value: Any) -> tuple[int, Any]:
         numerically, strings by code point, false < true), arrays/objects by canonical text.
     """
     r = rank(value)
-    if r == RANK_NUMBER or r == RANK_STRING:
+    if r in (RANK_NUMBER, RANK_STRING):
         return (r, value)
     if r == RANK_BOOL:
         return (r, 1 if value else 0)
