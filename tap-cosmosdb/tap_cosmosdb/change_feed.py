@@ -1,0 +1,315 @@
+"""Read the change feed of one feed range, page by page, with a resumable token after each page.
+
+Source: azure-cosmos 4.17.1 ``ContainerProxy.query_items_change_feed`` (``azure/cosmos/container.py``)
+and ``azure/cosmos/_change_feed/*`` (``ChangeFeedIterable``, ``ChangeFeedFetcherV2``); wire
+behaviour in the team's wire-protocol notes §8.
+
+How the token of a page is obtained: ``by_page()`` returns a ``ChangeFeedIterable`` whose
+``continuation_token`` is copied, right after each fetch, from the client-wide
+``client_connection.last_response_headers['etag']``, which ``ChangeFeedFetcherV2`` has just
+replaced with the base64 composite token of this pager's state. The reader therefore reads it
+immediately after ``next()`` and before any other request on the client, and checks that the token
+names this container and this feed range (:func:`tap_cosmosdb.continuation.check_token`), so a token
+belonging to another range can never be stored. When an iteration ends without items (HTTP 304, or
+``Now`` with no changes) ``continuation_token`` is not updated; the reader then takes the etag of
+that last 304, which the fetcher also rewrote to a composite token, with the same checks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import typing as t
+from dataclasses import dataclass, field
+
+from cosmosdb_shared import with_retries
+from tap_cosmosdb.continuation import (
+    ContinuationError,
+    check_token,
+    is_resumable,
+    repair_token,
+)
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from azure.cosmos import ContainerProxy
+
+    from cosmosdb_shared import RequestChargeMeter
+
+LATEST_VERSION = "LatestVersion"
+ALL_VERSIONS_AND_DELETES = "AllVersionsAndDeletes"
+
+logger = logging.getLogger("tap_cosmosdb.change_feed")
+
+StartFrom = str | datetime.datetime
+
+
+@dataclass(frozen=True)
+class FeedRange:
+    """An EPK range ``[range_min, range_max)`` of a container, as returned by ``read_feed_ranges``.
+
+    Attributes:
+        range_min: Inclusive lower bound, an upper-case EPK hex string (``""`` is the minimum).
+        range_max: Exclusive upper bound (``"FF"`` is the maximum).
+    """
+
+    range_min: str
+    range_max: str
+
+    @classmethod
+    def from_sdk(cls, feed_range: t.Mapping[str, t.Any]) -> FeedRange:
+        """Build from an SDK feed-range dict ``{"Range": {"min", "max", ...}}``.
+
+        Args:
+            feed_range: One element of ``ContainerProxy.read_feed_ranges()``.
+
+        Returns:
+            The feed range.
+
+        Raises:
+            ValueError: If the dict has no ``Range`` (e.g. a partition-key feed range).
+        """
+        rng = feed_range.get("Range")
+        if not isinstance(rng, t.Mapping):
+            raise ValueError(f"feed range {feed_range!r} is not an EPK range")
+        return cls(str(rng["min"]).upper(), str(rng["max"]).upper())
+
+    @classmethod
+    def from_context(cls, context: t.Mapping[str, t.Any]) -> FeedRange:
+        """Build from a stream partition context ``{"range_min": ..., "range_max": ...}``.
+
+        Args:
+            context: The singer-sdk partition context.
+
+        Returns:
+            The feed range.
+        """
+        return cls(str(context["range_min"]), str(context["range_max"]))
+
+    def to_context(self) -> dict[str, str]:
+        """Return the singer-sdk partition context (small and stable: two strings)."""
+        return {"range_min": self.range_min, "range_max": self.range_max}
+
+    def to_sdk(self) -> dict[str, t.Any]:
+        """Return the dict ``query_items_change_feed(feed_range=...)`` accepts."""
+        return {
+            "Range": {
+                "min": self.range_min,
+                "max": self.range_max,
+                "isMinInclusive": True,
+                "isMaxInclusive": False,
+            }
+        }
+
+    def contains(self, other: FeedRange) -> bool:
+        """Tell whether ``other`` lies inside this range (EPKs compare as strings)."""
+        return self.range_min <= other.range_min and _max_key(other.range_max) <= _max_key(
+            self.range_max
+        )
+
+    def overlaps(self, other: FeedRange) -> bool:
+        """Tell whether the two ranges share any EPK."""
+        return self.range_min < _max_key(other.range_max) and other.range_min < _max_key(
+            self.range_max
+        )
+
+    def __str__(self) -> str:
+        low = self.range_min or '""'
+        return f"[{low},{self.range_max})"
+
+
+def _max_key(value: str) -> str:
+    # "FF" is the maximum EPK and sorts above every longer hex string starting with "FF…".
+    return "\uffff" if value.upper() == "FF" else value
+
+
+@dataclass
+class ChangeFeedPage:
+    """One page read from a feed range.
+
+    Attributes:
+        items: The change-feed items (documents in LatestVersion mode; envelopes in
+            AllVersionsAndDeletes mode). Empty for the final page of an iteration that only moved
+            the position (a 304).
+        continuation: The token to resume right after this page (``startFrom`` already rewritten
+            to ``Beginning``), or None when the service has given no position yet.
+        max_lsn: The largest ``_lsn`` (or ``metadata.lsn``) among the items, or None.
+    """
+
+    items: list[dict[str, t.Any]]
+    continuation: str | None
+    max_lsn: int | None = None
+
+
+def _item_lsn(item: t.Mapping[str, t.Any]) -> int | None:
+    value = item.get("_lsn")
+    if value is None and isinstance(item.get("metadata"), t.Mapping):
+        value = item["metadata"].get("lsn")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class ReaderStats:
+    """Counters of one reader (one stream and feed range), accumulated over polling rounds.
+
+    Attributes:
+        pages: Non-empty pages read.
+        items: Items read.
+        retries: Outer retries after the SDK gave up (throttling, timeouts, dropped connections).
+        retry_wait_seconds: Seconds slept before those retries.
+    """
+
+    pages: int = 0
+    items: int = 0
+    retries: int = 0
+    retry_wait_seconds: float = 0.0
+
+
+@dataclass
+class ChangeFeedRangeReader:
+    r"""Reads one feed range of one container until it is caught up.
+
+    Attributes:
+        container: The container proxy.
+        feed_range: The range to read.
+        container_rid: The container's ``_rid`` (tokens must carry it).
+        continuation: Token to resume from (None to use ``start_from``); updated after every page.
+        start_from: ``"Beginning"``, ``"Now"`` or an aware ``datetime``; used only without a token.
+        mode: ``LatestVersion`` or ``AllVersionsAndDeletes`` (the latter only from ``Now`` or a
+            token; ``azure/cosmos/_change_feed/change_feed_utils.py:validate_kwargs``).
+        page_size: ``max_item_count`` per request (``x-ms-max-item-count``).
+        meter: Optional RU meter; requests are attributed to ``scope``.
+        scope: RU meter scope, e.g. ``"flights|[\"\",FF)"``.
+        max_tries: Outer attempts per page (the SDK retries 429s itself first).
+        max_retry_seconds: Seconds after which no new outer attempt starts.
+        stats: Counters.
+    """
+
+    container: ContainerProxy
+    feed_range: FeedRange
+    container_rid: str | None
+    continuation: str | None = None
+    start_from: StartFrom = "Beginning"
+    mode: str = LATEST_VERSION
+    page_size: int = 1000
+    meter: RequestChargeMeter | None = None
+    scope: str = ""
+    max_tries: int = 8
+    max_retry_seconds: float = 300.0
+    stats: ReaderStats = field(default_factory=ReaderStats)
+    _pager: t.Any = field(default=None, init=False, repr=False)
+    _pages: Iterator[t.Any] | None = field(default=None, init=False, repr=False)
+
+    def _open(self) -> None:
+        kwargs: dict[str, t.Any] = {
+            "feed_range": self.feed_range.to_sdk(),
+            "max_item_count": self.page_size,
+        }
+        if self.continuation:
+            kwargs["continuation"] = self.continuation
+        else:
+            kwargs["start_time"] = self.start_from
+            kwargs["mode"] = self.mode
+        self._pager = self.container.query_items_change_feed(**kwargs).by_page()
+        self._pages = iter(self._pager)
+
+    def _token_from(self, raw: str | None) -> str | None:
+        """Check and repair a token just read; None if it carries no complete position."""
+        if not raw:
+            return None
+        data = check_token(
+            raw,
+            container_rid=self.container_rid,
+            feed_range=(self.feed_range.range_min, self.feed_range.range_max),
+        )
+        if not is_resumable(data):
+            return None
+        return repair_token(raw)
+
+    def _fetch_once(self) -> ChangeFeedPage | None:
+        """Fetch the next page; None once the range is caught up (position kept in self)."""
+        if self._pages is None:
+            self._open()
+        assert self._pages is not None
+        try:
+            try:
+                page = list(next(self._pages))
+            except StopIteration:
+                headers: t.Mapping[str, t.Any] = (
+                    self.container.client_connection.last_response_headers or {}
+                )
+                raw = headers.get("etag")
+                self._pages = None
+                try:
+                    token = self._token_from(raw)
+                except ContinuationError as exc:
+                    # The last response was not this range's change-feed response; keep the
+                    # position we have (never store another range's token).
+                    logger.debug("Ignoring etag after an empty iteration of %s: %s", self, exc)
+                    token = None
+                if token and token != self.continuation:
+                    self.continuation = token
+                    return ChangeFeedPage(items=[], continuation=token)
+                return None
+            token = self._token_from(self._pager.continuation_token)
+        except Exception:
+            # Reopen from our own last token on the next attempt, never from the range start.
+            self._pages = None
+            raise
+        if token is not None:
+            self.continuation = token
+        lsns = [lsn for lsn in map(_item_lsn, page) if lsn is not None]
+        self.stats.pages += 1
+        self.stats.items += len(page)
+        return ChangeFeedPage(
+            items=page, continuation=self.continuation, max_lsn=max(lsns) if lsns else None
+        )
+
+    def _fetch(self) -> ChangeFeedPage | None:
+        def _on_retry(_exc: BaseException, wait: float) -> None:
+            self.stats.retries += 1
+            self.stats.retry_wait_seconds += wait
+
+        def _attempt() -> ChangeFeedPage | None:
+            if self.meter is None:
+                return self._fetch_once()
+            with self.meter.scope(self.scope):
+                return self._fetch_once()
+
+        return with_retries(
+            _attempt,
+            max_tries=self.max_tries,
+            max_time=self.max_retry_seconds,
+            on_retry=_on_retry,
+            description=f"Change feed read of {self.scope or self.feed_range}",
+        )
+
+    def pages(self, *, should_stop: Callable[[], bool] | None = None) -> Iterator[ChangeFeedPage]:
+        """Yield pages until the range is caught up.
+
+        The consumer must finish with a page (emit its records) before asking for the next one:
+        the reader's ``continuation`` then always points right after the last page consumed.
+
+        Args:
+            should_stop: Checked before each fetch; True ends the iteration early (e.g. when
+                ``max_run_seconds`` is reached).
+
+        Yields:
+            Pages in change-feed order. The last page may be empty, carrying only a new position.
+
+        Raises:
+            azure.cosmos.exceptions.CosmosHttpResponseError: When a non-transient error occurs or
+                retries are exhausted.
+            ContinuationError: If the SDK hands back a token for another container or range.
+        """
+        while not (should_stop and should_stop()):
+            page = self._fetch()
+            if page is None:
+                return
+            yield page
+            if not page.items:
+                return

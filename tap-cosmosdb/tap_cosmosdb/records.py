@@ -1,0 +1,189 @@
+"""Turn Cosmos DB documents and change-feed items into Singer records.
+
+Records keep the document as stored, minus the system properties that only make sense inside
+the account (``_rid``, ``_self``, ``_attachments``), and gain ``_sdc_partition_key``: the
+document's partition-key value(s) serialised exactly as the ``x-ms-documentdb-partitionkey``
+request header carries them (``azure/cosmos/_base.py:GetHeaders``: a JSON array with compact
+separators; ``[{}]`` stands for an undefined value, i.e. a document lacking the path).
+Together with ``id`` it identifies a document uniquely (Cosmos DB REST API, "Documents":
+``id`` is unique within a logical partition).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import typing as t
+from collections.abc import Mapping, Sequence
+
+#: System properties dropped from every record.
+DROPPED_SYSTEM_PROPERTIES: tuple[str, ...] = ("_rid", "_self", "_attachments")
+
+PARTITION_KEY_PROPERTY = "_sdc_partition_key"
+DELETED_AT_PROPERTY = "_sdc_deleted_at"
+
+_MISSING = object()
+
+
+def parse_partition_key_path(path: str) -> list[str]:
+    """Split a partition-key path such as ``/a/b`` or ``/"odd name"`` into member names.
+
+    Source: Cosmos DB REST API, "Create a collection" (``partitionKey.paths``: JSON paths with
+    ``/`` separators; members with special characters are quoted).
+
+    Args:
+        path: The path.
+
+    Returns:
+        The member names, e.g. ``["a", "b"]``.
+
+    Raises:
+        ValueError: If the path does not start with ``/``.
+    """
+    if not path.startswith("/"):
+        raise ValueError(f"partition key path {path!r} does not start with '/'")
+    parts: list[str] = []
+    for part in path[1:].split("/"):
+        if len(part) >= 2 and part[0] == part[-1] and part[0] in "\"'":
+            part = part[1:-1]
+        parts.append(part)
+    return parts
+
+
+def _lookup(document: Mapping[str, t.Any], parts: Sequence[str]) -> t.Any:
+    node: t.Any = document
+    for part in parts:
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def partition_key_values(document: Mapping[str, t.Any], paths: Sequence[str]) -> list[t.Any]:
+    """Return the document's partition-key value per path (``{}`` where the path is absent).
+
+    Args:
+        document: The document.
+        paths: The container's ``partitionKey.paths``.
+
+    Returns:
+        One value per path; ``{}`` marks an undefined value, a JSON ``null`` stays ``None``.
+    """
+    values: list[t.Any] = []
+    for path in paths:
+        value = _lookup(document, parse_partition_key_path(path))
+        values.append({} if value is _MISSING else value)
+    return values
+
+
+def partition_key_json(document: Mapping[str, t.Any], paths: Sequence[str]) -> str:
+    """Return the ``_sdc_partition_key`` value of a document.
+
+    Args:
+        document: The document.
+        paths: The container's ``partitionKey.paths``.
+
+    Returns:
+        Compact JSON, e.g. ``["AA"]``, ``[5]``, ``[null]``, ``[{}]``, ``["t1","u1"]``.
+    """
+    return json.dumps(partition_key_values(document, paths), separators=(",", ":"))
+
+
+def document_to_record(document: Mapping[str, t.Any], paths: Sequence[str]) -> dict[str, t.Any]:
+    """Build a record from a document (as read, queried or from the LatestVersion change feed).
+
+    Args:
+        document: The document with its system properties.
+        paths: The container's ``partitionKey.paths``.
+
+    Returns:
+        A new dict: the document without ``_rid``, ``_self``, ``_attachments``, plus
+        ``_sdc_partition_key``.
+    """
+    record = {k: v for k, v in document.items() if k not in DROPPED_SYSTEM_PROPERTIES}
+    record[PARTITION_KEY_PROPERTY] = partition_key_json(document, paths)
+    return record
+
+
+def _set_path(target: dict[str, t.Any], parts: Sequence[str], value: t.Any) -> None:
+    node = target
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def epoch_to_iso(seconds: float) -> str:
+    """Format epoch seconds as an ISO-8601 UTC timestamp.
+
+    Args:
+        seconds: Seconds since 1970-01-01T00:00:00Z.
+
+    Returns:
+        E.g. ``"2026-11-21T07:35:45+00:00"``.
+    """
+    return datetime.datetime.fromtimestamp(float(seconds), tz=datetime.timezone.utc).isoformat()
+
+
+def change_to_record(item: Mapping[str, t.Any], paths: Sequence[str]) -> dict[str, t.Any] | None:
+    """Build a record from an AllVersionsAndDeletes change-feed item.
+
+    Item shapes (.NET ``ChangeFeedMetadataFields.cs``; wire protocol notes §8)::
+
+        {"current": {...}, "metadata": {"operationType": "create"|"replace", "lsn": 9, "crts": 1795250145}}
+        {"previous": {...}, "metadata": {"operationType": "delete", "lsn": 10, "crts": ...,
+                                         "id": "1", "partitionKey": {"pk": "p1"}}}
+
+    Creates and replaces give the current image. A delete gives ``id``, the partition-key
+    fields, ``_sdc_partition_key`` and ``_sdc_deleted_at`` (the commit time ``crts`` as
+    ISO-8601), plus ``_lsn``.
+
+    Args:
+        item: One change-feed item.
+        paths: The container's ``partitionKey.paths``.
+
+    Returns:
+        The record, or None for an item with neither a current image nor delete metadata.
+    """
+    metadata = item.get("metadata") or {}
+    operation = str(metadata.get("operationType", "")).lower()
+    if operation != "delete":
+        current = item.get("current")
+        if not isinstance(current, Mapping):
+            # LatestVersion-shaped item (no envelope).
+            if "id" in item and "metadata" not in item:
+                return document_to_record(item, paths)
+            return None
+        record = document_to_record(current, paths)
+        if "_lsn" not in record and metadata.get("lsn") is not None:
+            record["_lsn"] = metadata["lsn"]
+        return record
+    previous = item.get("previous") if isinstance(item.get("previous"), Mapping) else None
+    doc_id = metadata.get("id", previous.get("id") if previous else None)
+    deleted: dict[str, t.Any] = {"id": doc_id}
+    pk_source: dict[str, t.Any] = {}
+    pk_meta = metadata.get("partitionKey")
+    if isinstance(pk_meta, Mapping) and pk_meta:
+        # {"pk": "p1"} or, for nested paths, keyed by the path's last member.
+        for path in paths:
+            parts = parse_partition_key_path(path)
+            if parts[-1] in pk_meta:
+                _set_path(pk_source, parts, pk_meta[parts[-1]])
+            elif path in pk_meta:
+                _set_path(pk_source, parts, pk_meta[path])
+    elif previous is not None:
+        for path in paths:
+            parts = parse_partition_key_path(path)
+            value = _lookup(previous, parts)
+            if value is not _MISSING:
+                _set_path(pk_source, parts, value)
+    deleted.update({k: v for k, v in pk_source.items() if k != "id"})
+    deleted[PARTITION_KEY_PROPERTY] = partition_key_json(pk_source, paths)
+    if metadata.get("lsn") is not None:
+        deleted["_lsn"] = metadata["lsn"]
+    crts = metadata.get("crts")
+    deleted[DELETED_AT_PROPERTY] = epoch_to_iso(crts) if crts is not None else None
+    return deleted

@@ -1,0 +1,530 @@
+"""The stream class: one stream per container.
+
+Replication methods:
+
+* ``LOG_BASED`` (default): the change feed, one singer-sdk partition per feed range. Each
+  partition's bookmark holds the range's continuation token and the last LSN emitted, and is
+  written (and a STATE message emitted) after every page whose records have all been emitted.
+* ``INCREMENTAL``: ``SELECT … WHERE c._ts >= @ts ORDER BY c._ts`` (replication key ``_ts``).
+* ``FULL_TABLE``: the stream's query (setting ``queries``, default ``SELECT * FROM c``).
+
+STATE (see README.md, "State")::
+
+    {"bookmarks": {"<container>": {"partitions": [
+        {"context": {"range_min": "", "range_max": "3FFF…"},
+         "continuation": "<base64 token>", "last_lsn": 42, "mode": "LatestVersion"}, …]}}}
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+
+from singer_sdk import Stream
+from singer_sdk.helpers._catalog import get_selected_schema
+
+from tap_cosmosdb.change_feed import (
+    ALL_VERSIONS_AND_DELETES,
+    LATEST_VERSION,
+    ChangeFeedRangeReader,
+    FeedRange,
+    ReaderStats,
+)
+from tap_cosmosdb.continuation import ContinuationError, check_token
+from tap_cosmosdb.query_reader import (
+    QueryReader,
+    build_full_table_query,
+    build_incremental_query,
+)
+from tap_cosmosdb.records import (
+    DELETED_AT_PROPERTY,
+    PARTITION_KEY_PROPERTY,
+    change_to_record,
+    document_to_record,
+    parse_partition_key_path,
+)
+from tap_cosmosdb.schema_inference import widen
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from azure.cosmos import ContainerProxy
+    from singer_sdk.helpers.types import Context
+
+    from tap_cosmosdb.tap import TapCosmosDB
+
+LOG_BASED = "LOG_BASED"
+INCREMENTAL = "INCREMENTAL"
+FULL_TABLE = "FULL_TABLE"
+REPLICATION_KEY = "_ts"
+
+#: Phases of a range in AllVersionsAndDeletes mode (bookmark key ``phase``).
+PHASE_SNAPSHOT = "snapshot"
+PHASE_CHANGES = "changes"
+
+
+class StreamSettingError(ValueError):
+    """A setting or catalog choice that this stream cannot honour (one-line message)."""
+
+
+class CosmosContainerStream(Stream):
+    """All documents of one container, as records keyed by ``_sdc_partition_key`` and ``id``."""
+
+    def __init__(
+        self,
+        tap: TapCosmosDB,
+        *,
+        container_properties: t.Mapping[str, t.Any],
+        container: ContainerProxy,
+        schema: dict[str, t.Any],
+    ) -> None:
+        """Create the stream.
+
+        Args:
+            tap: The tap.
+            container_properties: The container resource (``id``, ``_rid``,
+                ``partitionKey.paths``) as returned by ``ContainerProxy.read()``.
+            container: The container proxy used for every read.
+            schema: The stream schema (inferred at discovery).
+        """
+        super().__init__(tap, schema=schema, name=str(container_properties["id"]))
+        self._cosmos_tap = tap
+        self.container = container
+        self.container_rid: str | None = container_properties.get("_rid")
+        pk = container_properties.get("partitionKey") or {}
+        self.partition_key_paths: list[str] = list(pk.get("paths") or [])
+        self.primary_keys = [PARTITION_KEY_PROPERTY, "id"]
+        self._range_contexts: list[dict[str, str]] | None = None
+        self.range_stats: dict[str, ReaderStats] = {}
+        self.query_stats: list[t.Any] = []
+        self.records_emitted = 0
+
+    # Replication method and key ---------------------------------------------------------
+
+    @property
+    def replication_method(self) -> str:
+        """``forced`` by the catalog (Meltano ``metadata: replication-method``), else LOG_BASED.
+
+        A catalog naming a replication key without a method means INCREMENTAL.
+        """
+        if self.forced_replication_method:
+            return str(self.forced_replication_method).upper()
+        if self._replication_key:
+            return INCREMENTAL
+        return LOG_BASED
+
+    @property
+    def replication_key(self) -> str | None:
+        """``_ts`` for INCREMENTAL, else None."""
+        if self.replication_method != INCREMENTAL:
+            return None
+        return self._replication_key or REPLICATION_KEY
+
+    @replication_key.setter
+    def replication_key(self, new_value: str | None) -> None:
+        self._replication_key = new_value
+
+    @property
+    def is_sorted(self) -> bool:
+        """INCREMENTAL reads are ordered by ``_ts``, so bookmarks advance while reading."""
+        return self.replication_method == INCREMENTAL
+
+    @property
+    def metadata(self) -> t.Any:
+        """Standard metadata, advertising ``_ts`` as the valid replication key."""
+        md = super().metadata
+        if not md.root.valid_replication_keys:
+            md.root.valid_replication_keys = [REPLICATION_KEY]
+        return md
+
+    def check_replication_settings(self) -> None:
+        """Fail early on an unsupported replication method or key.
+
+        Raises:
+            StreamSettingError: On an unknown method or a replication key other than ``_ts``.
+        """
+        method = self.replication_method
+        if method not in (LOG_BASED, INCREMENTAL, FULL_TABLE):
+            raise StreamSettingError(
+                f"Stream '{self.name}': replication method '{method}' is not supported "
+                "(LOG_BASED, INCREMENTAL or FULL_TABLE)"
+            )
+        if method == INCREMENTAL and self.replication_key != REPLICATION_KEY:
+            raise StreamSettingError(
+                f"Stream '{self.name}': replication key '{self.replication_key}' is not "
+                "supported; INCREMENTAL uses '_ts'"
+            )
+
+    # Partitions (feed ranges) ------------------------------------------------------------
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        """One context per feed range, for LOG_BASED only.
+
+        The ranges recorded in state are kept as they are (a range split since then is still one
+        partition: its token carries the child ranges). Current ranges from
+        ``read_feed_ranges()`` are added when they overlap no recorded range (first run, or a run
+        interrupted before reaching every range).
+
+        Returns:
+            ``[{"range_min": ..., "range_max": ...}, ...]``, or None for query-based methods.
+        """
+        if self.replication_method != LOG_BASED:
+            return None
+        if self._range_contexts is None:
+            self._range_contexts = self._compute_range_contexts()
+        return [dict(c) for c in self._range_contexts]
+
+    def _compute_range_contexts(self) -> list[dict[str, str]]:
+        recorded: list[FeedRange] = []
+        for partition in self.state_manager.get_state_partitions() or []:
+            context = partition.get("context") or {}
+            if "range_min" in context and "range_max" in context:
+                recorded.append(FeedRange.from_context(context))
+        current = [FeedRange.from_sdk(fr) for fr in self.container.read_feed_ranges()]
+        ranges = list(recorded)
+        for fr in current:
+            if not any(fr.overlaps(old) for old in recorded):
+                ranges.append(fr)
+        ranges.sort(key=lambda r: r.range_min)
+        return [r.to_context() for r in ranges]
+
+    def _process_record(
+        self,
+        record: dict,
+        child_context: Context | None = None,
+        partition_context: Context | None = None,
+    ) -> None:
+        # singer-sdk copies partition context keys (range_min/range_max) into every record;
+        # they are bookkeeping, not data, so they are kept out of records.
+        super()._process_record(record, child_context=child_context, partition_context=None)
+
+    # Records ------------------------------------------------------------------------------
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """Yield records for one feed range (LOG_BASED) or the whole container.
+
+        Args:
+            context: ``{"range_min", "range_max"}`` for LOG_BASED, else None.
+
+        Yields:
+            Records (documents as described in ``records.py``).
+        """
+        method = self.replication_method
+        if method == LOG_BASED:
+            if context is None:  # pragma: no cover - the SDK always passes a partition
+                return
+            yield from self._read_range(context)
+        elif method == INCREMENTAL:
+            yield from self._read_incremental(context)
+        else:
+            yield from self._read_full_table()
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Widen the stream schema (and emit a new SCHEMA) before a record that does not fit.
+
+        Args:
+            row: The record.
+            context: The partition context.
+
+        Returns:
+            The record, unchanged.
+        """
+        self._widen_schema_for(row)
+        return row
+
+    # Schema widening ----------------------------------------------------------------------
+
+    def _widen_schema_for(self, record: dict[str, t.Any]) -> None:
+        current = self.effective_schema
+        wider = widen(current, record)
+        if wider is current:
+            return
+        added = sorted(set(wider.get("properties", {})) - set(current.get("properties", {})))
+        self.logger.info(
+            "Stream '%s': widening the schema for record id=%r%s",
+            self.name,
+            record.get("id"),
+            f" (new properties: {', '.join(added)})" if added else " (wider types)",
+        )
+        self._schema = wider
+        if self._input_schema is not None:
+            self._input_schema = wider
+        mapper = self._tap.mapper
+        if mapper is not None:
+            mapper.register_raw_stream_schema(
+                self.name,
+                get_selected_schema(self.name, wider, self.mask),
+                self.primary_keys,
+            )
+        self._stream_maps = None
+        if self.selected:
+            self._write_schema_message()
+
+    # LOG_BASED ----------------------------------------------------------------------------
+
+    def _scope(self, fr: FeedRange) -> str:
+        return f"{self.name}|{fr}"
+
+    def _start_from(self) -> t.Any:
+        return self._cosmos_tap.start_from
+
+    def _check_stored_token(self, token: str, fr: FeedRange) -> None:
+        try:
+            check_token(
+                token,
+                container_rid=self.container_rid,
+                feed_range=(fr.range_min, fr.range_max),
+            )
+        except ContinuationError as exc:
+            raise ContinuationError(
+                f"Stream '{self.name}' range {fr}: stored bookmark is unusable ({exc}); "
+                "reset this range's bookmark (see README, 'Resetting one range')"
+            ) from None
+
+    def _checkpoint(self, state: dict[str, t.Any], **values: t.Any) -> None:
+        """Write values into the partition bookmark and emit STATE."""
+        for key, value in values.items():
+            if value is None:
+                state.pop(key, None)
+            else:
+                state[key] = value
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    def _make_reader(
+        self, fr: FeedRange, *, token: str | None, mode: str, start_from: t.Any
+    ) -> ChangeFeedRangeReader:
+        scope = self._scope(fr)
+        stats = self.range_stats.setdefault(scope, ReaderStats())
+        return ChangeFeedRangeReader(
+            container=self.container,
+            feed_range=fr,
+            container_rid=self.container_rid,
+            continuation=token,
+            start_from=start_from,
+            mode=mode,
+            page_size=int(self.config.get("page_size") or 1000),
+            meter=self._cosmos_tap.meter,
+            scope=scope,
+            stats=stats,
+        )
+
+    def _read_range(self, context: Context) -> Iterable[dict[str, t.Any]]:
+        fr = FeedRange.from_context(context)
+        state = self.get_context_state(context)
+        mode = str(self.config.get("change_feed_mode") or LATEST_VERSION)
+        stored_mode = state.get("mode")
+        if stored_mode and stored_mode != mode:
+            raise StreamSettingError(
+                f"Stream '{self.name}' range {fr}: bookmark was written in change_feed_mode "
+                f"'{stored_mode}' but the setting is now '{mode}'; reset the stream's state to "
+                "switch modes"
+            )
+        if mode == ALL_VERSIONS_AND_DELETES:
+            yield from self._read_range_all_versions(fr, state)
+        else:
+            yield from self._read_range_latest(fr, state)
+
+    def _emit_pages(
+        self,
+        reader: ChangeFeedRangeReader,
+        state: dict[str, t.Any],
+        *,
+        to_record: t.Callable[[dict[str, t.Any]], dict[str, t.Any] | None],
+        token_key: str = "continuation",  # noqa: S107 - a bookmark key, not a secret
+        extra: dict[str, t.Any] | None = None,
+    ) -> Iterable[dict[str, t.Any]]:
+        for page in reader.pages(should_stop=self._cosmos_tap.deadline_passed):
+            for item in page.items:
+                record = to_record(item)
+                if record is not None:
+                    self.records_emitted += 1
+                    yield record
+            # Every record of the page has been emitted: advance the bookmark.
+            last_lsn = state.get("last_lsn")
+            if page.max_lsn is not None:
+                last_lsn = page.max_lsn if last_lsn is None else max(int(last_lsn), page.max_lsn)
+            values: dict[str, t.Any] = dict(extra or {})
+            if page.continuation:
+                values[token_key] = page.continuation
+            if last_lsn is not None:
+                values["last_lsn"] = last_lsn
+            self._checkpoint(state, **values)
+            if page.items:
+                self._cosmos_tap.note_activity()
+
+    def _read_range_latest(self, fr: FeedRange, state: dict[str, t.Any]) -> Iterable[dict]:
+        token = state.get("continuation")
+        if token:
+            self._check_stored_token(token, fr)
+        reader = self._make_reader(
+            fr, token=token, mode=LATEST_VERSION, start_from=self._start_from()
+        )
+        paths = self.partition_key_paths
+        yield from self._emit_pages(
+            reader,
+            state,
+            to_record=lambda doc: document_to_record(doc, paths),
+            extra={"mode": LATEST_VERSION},
+        )
+
+    def _read_range_all_versions(self, fr: FeedRange, state: dict[str, t.Any]) -> Iterable[dict]:
+        """AllVersionsAndDeletes: record Now, snapshot from Beginning, then follow changes.
+
+        The service starts this mode only at ``Now`` (``change_feed_utils.py:validate_kwargs``).
+        A range's first run therefore (1) records its ``Now`` position as ``changes_continuation``,
+        (2) reads a LatestVersion snapshot from ``Beginning`` (bookmark ``continuation``,
+        ``phase: snapshot``), then (3) continues in AllVersionsAndDeletes from the recorded
+        position (``phase: changes``). Changes made during the snapshot may be emitted twice;
+        none is lost.
+        """
+        paths = self.partition_key_paths
+        phase = state.get("phase")
+        if phase is None:
+            probe = self._make_reader(
+                fr, token=None, mode=ALL_VERSIONS_AND_DELETES, start_from="Now"
+            )
+            now_token: str | None = None
+            for page in probe.pages():
+                now_token = page.continuation
+                # "Now" with no token returns no items, only a position.
+                for item in page.items:
+                    record = change_to_record(item, paths)
+                    if record is not None:  # pragma: no cover - not expected from "Now"
+                        yield record
+            if not now_token:
+                raise ContinuationError(
+                    f"Stream '{self.name}' range {fr}: the service returned no change-feed "
+                    "position for 'Now'"
+                )
+            self._checkpoint(
+                state,
+                mode=ALL_VERSIONS_AND_DELETES,
+                phase=PHASE_SNAPSHOT,
+                changes_continuation=now_token,
+                continuation=None,
+            )
+            phase = PHASE_SNAPSHOT
+        if phase == PHASE_SNAPSHOT:
+            token = state.get("continuation")
+            if token:
+                self._check_stored_token(token, fr)
+            reader = self._make_reader(fr, token=token, mode=LATEST_VERSION, start_from="Beginning")
+            yield from self._emit_pages(
+                reader, state, to_record=lambda doc: document_to_record(doc, paths)
+            )
+            if self._cosmos_tap.deadline_passed():
+                return
+            self._checkpoint(
+                state,
+                phase=PHASE_CHANGES,
+                continuation=state.get("changes_continuation"),
+                changes_continuation=None,
+            )
+        token = state.get("continuation")
+        if token:
+            self._check_stored_token(token, fr)
+        reader = self._make_reader(fr, token=token, mode=ALL_VERSIONS_AND_DELETES, start_from="Now")
+        yield from self._emit_pages(
+            reader, state, to_record=lambda item: change_to_record(item, paths)
+        )
+
+    # Query-based methods -------------------------------------------------------------------
+
+    def _selected_top_level(self) -> list[str] | None:
+        """Selected top-level properties to project, or None for all."""
+        props = list(self.effective_schema.get("properties", {}))
+        mask = self.mask
+        selected = [p for p in props if mask[("properties", p)]]
+        if len(selected) == len(props):
+            return None
+        needed = {"id", REPLICATION_KEY}
+        for path in self.partition_key_paths:
+            needed.add(parse_partition_key_path(path)[0])
+        wanted = [
+            p
+            for p in selected
+            if p not in (PARTITION_KEY_PROPERTY, DELETED_AT_PROPERTY) and not p.startswith("_sdc_")
+        ]
+        return sorted(set(wanted) | needed)
+
+    def _query_reader(self, query: str, parameters: list[dict[str, t.Any]]) -> QueryReader:
+        reader = QueryReader(
+            container=self.container,
+            query=query,
+            parameters=parameters,
+            page_size=int(self.config.get("page_size") or 1000),
+            meter=self._cosmos_tap.meter,
+            scope=f"{self.name}|query",
+        )
+        self.query_stats.append(reader.stats)
+        return reader
+
+    def _read_full_table(self) -> Iterable[dict[str, t.Any]]:
+        queries = self.config.get("queries") or {}
+        query = build_full_table_query(queries.get(self.name), self._selected_top_level())
+        self.logger.info("Stream '%s': FULL_TABLE query: %s", self.name, query)
+        paths = self.partition_key_paths
+        for page in self._query_reader(query, []).pages():
+            for doc in page:
+                self.records_emitted += 1
+                yield document_to_record(doc, paths)
+
+    def _read_incremental(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        start = self.get_starting_replication_key_value(context)
+        # singer-sdk may hand back `start_date` (a string) when there is no bookmark: only an
+        # integer epoch-seconds bookmark is a _ts position.
+        if isinstance(start, bool) or not isinstance(start, (int, float)):
+            if start is not None:
+                self.logger.warning(
+                    "Stream '%s': ignoring non-numeric starting value %r for _ts", self.name, start
+                )
+            start = 0
+        query = build_incremental_query(self._selected_top_level())
+        self.logger.info("Stream '%s': INCREMENTAL from _ts >= %s", self.name, int(start))
+        paths = self.partition_key_paths
+        reader = self._query_reader(query, [{"name": "@ts", "value": int(start)}])
+        for page in reader.pages():
+            for doc in page:
+                self.records_emitted += 1
+                yield document_to_record(doc, paths)
+
+    # Metrics ------------------------------------------------------------------------------
+
+    def stream_totals(self) -> dict[str, float | int]:
+        """Return this stream's totals over every range and query read.
+
+        Returns:
+            ``records``, ``pages``, ``request_units`` (RU), ``requests``, ``throttles``,
+            ``throttle_wait_seconds``, ``retries``, ``retry_wait_seconds``.
+        """
+        meter = self._cosmos_tap.meter
+        totals: dict[str, float | int] = {
+            "records": self.records_emitted,
+            "pages": 0,
+            "request_units": 0.0,
+            "requests": 0,
+            "throttles": 0,
+            "throttle_wait_seconds": 0.0,
+            "retries": 0,
+            "retry_wait_seconds": 0.0,
+        }
+        scopes = [*self.range_stats, f"{self.name}|query"]
+        for scope in scopes:
+            charge = meter.totals(scope)
+            totals["request_units"] += charge.request_units
+            totals["requests"] += charge.requests
+            totals["throttles"] += charge.throttles
+            totals["throttle_wait_seconds"] += charge.throttle_wait_seconds
+        for stats in [*self.range_stats.values(), *self.query_stats]:
+            totals["pages"] += stats.pages
+            totals["retries"] += stats.retries
+            totals["retry_wait_seconds"] += stats.retry_wait_seconds
+        totals["request_units"] = round(float(totals["request_units"]), 2)
+        return totals
+
+
+def monotonic() -> float:
+    """Seconds on a monotonic clock (patched in tests)."""
+    return time.monotonic()

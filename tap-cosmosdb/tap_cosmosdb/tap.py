@@ -1,0 +1,442 @@
+"""tap-cosmosdb: settings, discovery (one stream per container) and the run loop."""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import logging
+import sys
+import time
+import typing as t
+
+import click
+from azure.core.exceptions import AzureError
+from azure.cosmos.exceptions import CosmosHttpResponseError
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.helpers import _state
+from singer_sdk.helpers.capabilities import TapCapabilities
+from singer_sdk.plugin_base import SingerCommand
+
+from cosmosdb_shared import (
+    CosmosConnectionError,
+    RequestChargeMeter,
+    build_client,
+    check_connection,
+    connection_properties,
+    describe_error,
+    secret_values,
+)
+from cosmosdb_shared.redaction import install_redaction
+from tap_cosmosdb import __version__
+from tap_cosmosdb.change_feed import ALL_VERSIONS_AND_DELETES, LATEST_VERSION
+from tap_cosmosdb.continuation import ContinuationError
+from tap_cosmosdb.metrics import emit_stream_metrics
+from tap_cosmosdb.records import (
+    DELETED_AT_PROPERTY,
+    DROPPED_SYSTEM_PROPERTIES,
+    PARTITION_KEY_PROPERTY,
+)
+from tap_cosmosdb.schema_inference import infer_schema
+from tap_cosmosdb.streams import LOG_BASED, CosmosContainerStream, StreamSettingError
+
+if t.TYPE_CHECKING:
+    from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy
+
+logger = logging.getLogger("tap-cosmosdb")
+
+
+class TapSettingError(ValueError):
+    """A tap setting has an invalid value (one-line message naming the setting)."""
+
+
+#: Errors reported as one line on stderr with exit code 1 (no traceback).
+ONE_LINE_ERRORS: tuple[type[Exception], ...] = (
+    TapSettingError,
+    CosmosConnectionError,
+    ContinuationError,
+    StreamSettingError,
+    CosmosHttpResponseError,
+    AzureError,
+)
+
+
+def parse_start_from(value: t.Any) -> str | datetime.datetime:
+    """Parse the ``start_from`` setting.
+
+    Args:
+        value: ``"Beginning"``, ``"Now"`` or an ISO-8601 timestamp (naive means UTC).
+
+    Returns:
+        ``"Beginning"``, ``"Now"`` or an aware ``datetime``.
+
+    Raises:
+        TapSettingError: On any other value.
+    """
+    if value is None or str(value).strip().lower() == "beginning":
+        return "Beginning"
+    text = str(value).strip()
+    if text.lower() == "now":
+        return "Now"
+    try:
+        parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise TapSettingError(
+            f"Setting 'start_from' must be 'Beginning', 'Now' or an ISO-8601 timestamp, not {text!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed
+
+
+def stream_schema(inferred: dict[str, t.Any], *, deletes: bool) -> dict[str, t.Any]:
+    """Complete an inferred schema with the tap's own properties.
+
+    Args:
+        inferred: The schema from :func:`tap_cosmosdb.schema_inference.infer_schema`.
+        deletes: Add ``_sdc_deleted_at`` (AllVersionsAndDeletes mode).
+
+    Returns:
+        The stream schema: ``_sdc_partition_key`` and ``id`` (non-null strings, the key
+        properties), ``_ts``, ``_etag`` and ``_lsn`` always declared, every other property as
+        inferred (nullable), ``additionalProperties: true``.
+    """
+    properties: dict[str, t.Any] = {
+        PARTITION_KEY_PROPERTY: {
+            "type": "string",
+            "description": "The document's partition key value(s) as a compact JSON array, as in "
+            "the x-ms-documentdb-partitionkey header ([{}] = undefined).",
+        },
+        "id": {"type": "string"},
+    }
+    for name, node in inferred.get("properties", {}).items():
+        if name not in properties and name not in DROPPED_SYSTEM_PROPERTIES:
+            properties[name] = node
+    properties.setdefault("_ts", {"type": ["integer", "null"]})
+    properties.setdefault("_etag", {"type": ["string", "null"]})
+    properties.setdefault("_lsn", {"type": ["integer", "null"]})
+    if deletes:
+        properties[DELETED_AT_PROPERTY] = {"type": ["string", "null"], "format": "date-time"}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [PARTITION_KEY_PROPERTY, "id"],
+        "additionalProperties": True,
+    }
+
+
+class _OneLineErrorCommand(SingerCommand):
+    """singer-sdk's command, reporting expected failures as one line on stderr, exit code 1."""
+
+    def main(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        try:
+            return super().main(*args, **kwargs)
+        except ONE_LINE_ERRORS as exc:
+            message = (
+                str(exc)
+                if isinstance(
+                    exc,
+                    (TapSettingError, CosmosConnectionError, ContinuationError, StreamSettingError),
+                )
+                else describe_error(exc)
+            )
+            message = " ".join(message.split())
+            click.echo(f"tap-cosmosdb: error: {message}", err=True)
+            sys.exit(1)
+
+
+class TapCosmosDB(Tap):
+    """Singer tap for Azure Cosmos DB (NoSQL API)."""
+
+    name = "tap-cosmosdb"
+    dynamic_catalog = True
+
+    capabilities: t.ClassVar[list[t.Any]] = [
+        *Tap.capabilities,
+        TapCapabilities.LOG_BASED,
+        TapCapabilities.TEST,
+    ]
+
+    config_jsonschema = th.PropertiesList(
+        *connection_properties(),
+        th.Property(
+            "containers",
+            th.ArrayType(th.StringType),
+            description=(
+                "Container names or glob patterns (`orders*`) to replicate, one stream each. "
+                "Default: every container of `database`."
+            ),
+        ),
+        th.Property(
+            "start_from",
+            th.StringType,
+            default="Beginning",
+            description=(
+                "Where a LOG_BASED stream starts reading a feed range that has no bookmark yet: "
+                "`Beginning` (all retained changes), `Now` (only later changes) or an ISO-8601 "
+                "timestamp such as `2026-01-01T00:00:00Z`. Ignored once a range has a bookmark."
+            ),
+        ),
+        th.Property(
+            "change_feed_mode",
+            th.StringType,
+            default=LATEST_VERSION,
+            allowed_values=[LATEST_VERSION, ALL_VERSIONS_AND_DELETES],
+            description=(
+                "`LatestVersion`: the latest version of each changed document (deletes are not "
+                "seen). `AllVersionsAndDeletes`: every create/replace plus deletes, emitted as "
+                "records with `_sdc_deleted_at`; needs continuous backup on the account; the "
+                "first run of each range snapshots the range, then follows the feed."
+            ),
+        ),
+        th.Property(
+            "page_size",
+            th.IntegerType,
+            default=1000,
+            description="Items per request (`x-ms-max-item-count`) for change-feed and query reads.",
+        ),
+        th.Property(
+            "schema_sample_size",
+            th.IntegerType,
+            default=1000,
+            description=(
+                "Documents sampled per container to infer its schema at discovery. Properties "
+                "not seen in the sample still arrive intact: the schema is widened at run time "
+                "(a new SCHEMA message precedes the first record that needs it)."
+            ),
+        ),
+        th.Property(
+            "queries",
+            th.ObjectType(additional_properties=th.StringType),
+            description=(
+                "Per-container SQL for FULL_TABLE streams, e.g. "
+                '`{"flights": "SELECT * FROM c WHERE c.year = 2013"}`. Default `SELECT * FROM c` '
+                "(with the selected properties pushed into the projection)."
+            ),
+        ),
+        th.Property(
+            "max_run_seconds",
+            th.NumberType,
+            description=(
+                "Stop reading after this many seconds (checked between pages; the last STATE "
+                "covers everything emitted). Set it, or `idle_exit_seconds`, to keep polling the "
+                "change feed; with neither, the tap stops once every range is caught up."
+            ),
+        ),
+        th.Property(
+            "idle_exit_seconds",
+            th.NumberType,
+            description=(
+                "Keep polling the change feed and stop once no change has arrived for this many "
+                "seconds."
+            ),
+        ),
+        th.Property(
+            "poll_interval_seconds",
+            th.NumberType,
+            default=1.0,
+            description="Pause between polling rounds when polling (seconds).",
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Create the tap; see ``singer_sdk.Tap``.
+
+        Args:
+            *args: Passed to ``singer_sdk.Tap``.
+            **kwargs: Passed to ``singer_sdk.Tap``.
+        """
+        self._client: CosmosClient | None = None
+        self._database: DatabaseProxy | None = None
+        self.meter = RequestChargeMeter()
+        self._started = time.monotonic()
+        self._last_activity = self._started
+        self._redaction_installed = False
+        super().__init__(*args, **kwargs)
+
+    # Settings ---------------------------------------------------------------------------
+
+    def _install_redaction(self) -> None:
+        if not self._redaction_installed:
+            install_redaction(secret_values(self.config))
+            self._redaction_installed = True
+
+    @property
+    def start_from(self) -> str | datetime.datetime:
+        """The parsed ``start_from`` setting."""
+        return parse_start_from(self.config.get("start_from"))
+
+    # Connection -------------------------------------------------------------------------
+
+    @property
+    def database(self) -> DatabaseProxy:
+        """The database proxy, connected and checked on first use.
+
+        Raises:
+            CosmosConnectionError: If the account or database cannot be reached or read.
+        """
+        if self._database is None:
+            self._install_redaction()
+            self._client = build_client(
+                self.config, meter=self.meter, user_agent=f"tap-cosmosdb/{__version__}"
+            )
+            self._database = check_connection(self._client, str(self.config["database"]))
+        return self._database
+
+    # Discovery --------------------------------------------------------------------------
+
+    def _wanted(self, name: str) -> bool:
+        patterns = self.config.get("containers")
+        if not patterns:
+            return True
+        return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+    def _sample(self, container: ContainerProxy, size: int) -> list[dict[str, t.Any]]:
+        if size <= 0:
+            return []
+        docs: list[dict[str, t.Any]] = []
+        for doc in container.read_all_items(max_item_count=min(size, 1000)):
+            docs.append(doc)
+            if len(docs) >= size:
+                break
+        return docs
+
+    def discover_streams(self) -> list[CosmosContainerStream]:
+        """Return one stream per container of ``database`` (filtered by ``containers``).
+
+        The schema of a container named in the input catalog is taken from the catalog; others
+        are inferred from ``schema_sample_size`` documents read with ``read_all_items`` (no query
+        engine needed).
+
+        Returns:
+            The streams.
+
+        Raises:
+            CosmosConnectionError: If the account or database cannot be reached.
+            TapSettingError: On an invalid ``start_from``.
+        """
+        parse_start_from(self.config.get("start_from"))
+        database = self.database
+        sample_size = int(self.config.get("schema_sample_size", 1000))
+        deletes = self.config.get("change_feed_mode") == ALL_VERSIONS_AND_DELETES
+        streams: list[CosmosContainerStream] = []
+        for props in database.list_containers():
+            name = str(props["id"])
+            if not self._wanted(name):
+                continue
+            container = database.get_container_client(name)
+            entry = self.input_catalog.get_stream(name) if self.input_catalog else None
+            if entry is not None:
+                schema = entry.schema.to_dict()
+            else:
+                with self.meter.scope(f"{name}|discovery"):
+                    sample = self._sample(container, sample_size)
+                schema = stream_schema(infer_schema(sample), deletes=deletes)
+            streams.append(
+                CosmosContainerStream(
+                    self, container_properties=props, container=container, schema=schema
+                )
+            )
+        if self.config.get("containers") and not streams:
+            self.logger.warning(
+                "Setting 'containers' (%s) matches no container of database '%s'",
+                ", ".join(self.config["containers"]),
+                self.config["database"],
+            )
+        return streams
+
+    # Run loop ---------------------------------------------------------------------------
+
+    def deadline_passed(self) -> bool:
+        """Tell whether ``max_run_seconds`` has elapsed since the tap started."""
+        limit = self.config.get("max_run_seconds")
+        return limit is not None and time.monotonic() - self._started >= float(limit)
+
+    def note_activity(self) -> None:
+        """Record that a change arrived (resets the ``idle_exit_seconds`` clock)."""
+        self._last_activity = time.monotonic()
+
+    def _polling(self) -> bool:
+        return (
+            self.config.get("idle_exit_seconds") is not None
+            or self.config.get("max_run_seconds") is not None
+        )
+
+    def _idle_passed(self) -> bool:
+        limit = self.config.get("idle_exit_seconds")
+        return limit is not None and time.monotonic() - self._last_activity >= float(limit)
+
+    # singer-sdk marks sync_all final; it is replaced (as a copy plus polling and metrics) because
+    # the polling rounds must run after the first pass and before the end-of-run summary.
+    def sync_all(self) -> None:  # type: ignore[misc]
+        """Sync every selected stream; poll the change feed while a time limit is configured.
+
+        The first pass is singer-sdk's: each stream in turn, each feed range in turn, until every
+        range is caught up. With ``idle_exit_seconds`` or ``max_run_seconds`` set, further rounds
+        read every LOG_BASED range again (from its bookmark) until one of the limits is reached.
+        A per-stream summary is logged and METRIC lines are written at the end.
+        """
+        self._started = time.monotonic()
+        self._last_activity = self._started
+        for stream in self.streams.values():
+            if isinstance(stream, CosmosContainerStream) and stream.selected:
+                stream.check_replication_settings()
+        self._reset_state_progress_markers()
+        self._set_compatible_replication_methods()
+        if self.state:
+            self._state_writer.write_state(self.state)
+
+        selected = [s for s in self.streams.values() if s.selected]
+        for stream in self.streams.values():
+            if stream not in selected:
+                self.logger.info("Skipping deselected stream '%s'.", stream.name)
+        for stream in selected:
+            stream.sync()
+            stream.finalize_state_progress_markers()
+
+        if self._polling():
+            self._poll([s for s in selected if s.replication_method == LOG_BASED])
+
+        for stream in self.streams.values():
+            stream.log_sync_costs()
+        for stream in selected:
+            if isinstance(stream, CosmosContainerStream):
+                emit_stream_metrics(stream, self.meter)
+
+    def _poll(self, streams: list[t.Any]) -> None:
+        interval = float(self.config.get("poll_interval_seconds") or 1.0)
+        if not streams:
+            return
+        while not self.deadline_passed() and not self._idle_passed():
+            time.sleep(interval)
+            for stream in streams:
+                if self.deadline_passed():
+                    break
+                for _ in stream._sync_records(context=None):
+                    pass
+                stream.finalize_state_progress_markers()
+
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Load state, dropping singer-sdk progress markers; bookmarks are kept as given.
+
+        Args:
+            state: The STATE value (``{"bookmarks": {...}}``).
+        """
+        super().load_state(state)
+        for stream_state in self.state.get("bookmarks", {}).values():
+            _state.reset_state_progress_markers(stream_state)
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The singer-sdk command, with one-line errors (see ``_OneLineErrorCommand``).
+
+        Returns:
+            The click command.
+        """
+        command = super().get_singer_command()
+        command.__class__ = _OneLineErrorCommand
+        return command
+
+
+if __name__ == "__main__":  # pragma: no cover
+    TapCosmosDB.cli()
