@@ -64,7 +64,7 @@ class PkRange:
 
 
 def validate_id(value: Any, what: str) -> str:
-    """Check a resource id: a non-empty string, <= 1,023 UTF-8 bytes, none of ``/ \\ ? #``.
+    r"""Check a resource id: a non-empty string, <= 1,023 UTF-8 bytes, none of ``/ \\ ? #``.
 
     Raises:
         CosmosError: 400 describing the problem.

@@ -79,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         from cosmosdb_emulator.tls import wrap_server
 
         wrap_server(server, args.host)
-    host, port = server.server_address[:2]
-    display_host = f"[{host}]" if ":" in str(host) else host
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    display_host = f"[{host}]" if ":" in host else host
     print(f"cosmosdb-emulator listening on {scheme}://{display_host}:{port}/", flush=True)
 
     def _stop(signum: int, frame: FrameType | None) -> None:

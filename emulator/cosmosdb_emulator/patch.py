@@ -167,8 +167,7 @@ def apply_patch(doc: dict[str, Any], body: Any) -> dict[str, Any]:
             _incr(new, str(path), op.get("value"))
         elif kind == "move":
             value = _remove(new, str(op.get("from")))
-            _put(new, str(path), value, "add" if not str(path).endswith("/-") else "add")
+            _put(new, str(path), value, "add")
         else:
             raise CosmosError(400, f"Unknown patch operation '{op.get('op')}'.")
-        _pointer(path)
     return new

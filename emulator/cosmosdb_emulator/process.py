@@ -125,7 +125,8 @@ class Emulator:
         return self
 
     def _read_banner(self, proc: subprocess.Popen[str], deadline: float) -> str | None:
-        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout is not None
+        assert proc.stderr is not None
         result: list[str] = []
 
         def reader() -> None:

@@ -7,6 +7,7 @@ Every response carries ``Content-Length`` (including 204 and 304), ``x-ms-activi
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import traceback
@@ -46,7 +47,7 @@ _REASONS = {
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
-class DropConnection(Exception):  # noqa: N818
+class DropConnection(Exception):
     """Raised by a hook to close the connection without answering (fault injection)."""
 
 
@@ -103,7 +104,7 @@ def handle_request(
         response = error_response(exc)
     except DropConnection:
         raise
-    except Exception as exc:  # noqa: BLE001 - any bug must become a 500, never a hang
+    except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         response = error_response(
             CosmosError(500, f"Internal emulator error: {type(exc).__name__}: {exc}")
@@ -126,10 +127,8 @@ class CosmosRequestHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         """Turn off Nagle so small responses are not delayed."""
         super().setup()
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
 
     def finish(self) -> None:
         """Release this thread's SQLite connection when the HTTP connection ends."""
@@ -138,7 +137,7 @@ class CosmosRequestHandler(BaseHTTPRequestHandler):
         finally:
             self.server.app.store.release()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Silence per-request logging."""
 
     def _base_url(self) -> str:
@@ -158,10 +157,8 @@ class CosmosRequestHandler(BaseHTTPRequestHandler):
             )
         except DropConnection:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         activity = headers.get("x-ms-activity-id")
         if activity:
@@ -185,12 +182,12 @@ class CosmosRequestHandler(BaseHTTPRequestHandler):
         payload = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
         self.wfile.write(payload)
 
-    do_GET = _handle  # noqa: N815
-    do_POST = _handle  # noqa: N815
-    do_PUT = _handle  # noqa: N815
-    do_PATCH = _handle  # noqa: N815
-    do_DELETE = _handle  # noqa: N815
-    do_HEAD = _handle  # noqa: N815
+    do_GET = _handle
+    do_POST = _handle
+    do_PUT = _handle
+    do_PATCH = _handle
+    do_DELETE = _handle
+    do_HEAD = _handle
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):

@@ -1,5 +1,7 @@
-"""Admin API under ``/_emulator/`` (signed like any request: resource type ``""``, link = path
-without the leading slash, e.g. ``_emulator/split``).
+"""Admin API under ``/_emulator/``.
+
+Requests are signed like any other (protocol notes §3) with resource type ``""`` and link = the
+path without its leading slash, e.g. ``_emulator/split``.
 
 - ``POST /_emulator/split`` ``{"database","container","range_id"}`` -> ``{"children":[id,id]}``
 - ``PUT /_emulator/throughput`` ``{"database","container","ru_per_second": float|null}``

@@ -95,8 +95,6 @@ def run(app: App, request: Request) -> Response:
                         raise bad_request("Each batch operation must be an object.")
                     results.append(_apply(writer, op, pk))
                 except CosmosError as exc:
-                    if exc.status in (404,) and index == -1:
-                        raise
                     raise _Rollback(index, exc) from exc
             writer.finish()
     except _Rollback as failure:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 from cosmosdb_emulator import catalog
 from cosmosdb_emulator.app import App
@@ -98,7 +99,7 @@ def run(app: App, request: Request) -> Response:
     )
 
 
-def _full_fidelity_item(conn: object, coll_rid: str, paths: list[str], row: tuple) -> str:  # type: ignore[type-arg]
+def _full_fidelity_item(conn: object, coll_rid: str, paths: list[str], row: tuple[Any, ...]) -> str:
     import sqlite3
 
     assert isinstance(conn, sqlite3.Connection)

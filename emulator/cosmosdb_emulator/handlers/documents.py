@@ -56,10 +56,7 @@ def post(app: App, request: Request) -> Response:
     upsert = h.flag("x-ms-documentdb-is-upsert")
     with app.store.write() as conn:
         writer = Writer(conn, container(conn, request))
-        if upsert:
-            result = writer.upsert(body, pk, h.get("If-Match"))
-        else:
-            result = writer.create(body, pk)
+        result = writer.upsert(body, pk, h.get("If-Match")) if upsert else writer.create(body, pk)
         writer.finish()
     return _write_response(result, request)
 

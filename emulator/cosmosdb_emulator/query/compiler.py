@@ -72,7 +72,7 @@ class CompiledQuery:
         self._params = parameters
         select = _children(tree, "select_clause")
         assert select is not None
-        for clause, name in (("group_by_clause", "GROUP BY"),):
+        for clause, name in (("group_by_clause", "GROUP BY"), ("order_by_rank", "ORDER BY RANK")):
             if _children(tree, clause) is not None:
                 raise unsupported(name)
         self._compile_from(_children(tree, "from_clause"))
@@ -202,8 +202,6 @@ class CompiledQuery:
             descending = False
             if isinstance(direction, Tree):
                 tok = direction.children[0]
-                if isinstance(tok, Token) and tok.type == "RANK":
-                    raise unsupported("ORDER BY RANK")
                 descending = isinstance(tok, Token) and tok.type == "DESC"
             compiled = compiler.compile(item.children[0])
             self._order.append((compiled.fn, descending))
@@ -302,7 +300,8 @@ class CompiledQuery:
             out = _dedupe(out)
         if skip or take is not None:
             out = islice(out, skip, None if take is None else skip + take)
-        return out if type(out) is list else list(out)
+        # Never hand back the caller's own list object.
+        return out if type(out) is list and out is not documents else list(out)
 
     def iter_results(self, documents: Iterable[dict[str, Any]]) -> Iterator[Any]:
         """Yield result rows lazily (only sensible when :attr:`streamable` is True).

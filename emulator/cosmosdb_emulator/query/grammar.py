@@ -18,6 +18,7 @@ GRAMMAR = r"""
 query: select_clause from_clause? where_clause? group_by_clause? order_by_clause? offset_limit_clause?
 
 select_clause: SELECT distinct? top? selection
+             | SELECT top distinct selection
 distinct: DISTINCT
 top: TOP count_value
 ?count_value: INT -> int_count
@@ -36,8 +37,9 @@ join_clause: JOIN from_source
 where_clause: WHERE expr
 group_by_clause: GROUP BY expr ("," expr)*
 order_by_clause: ORDER BY order_item ("," order_item)*
+               | ORDER BY RANK expr             -> order_by_rank
 order_item: expr sort_dir?
-sort_dir: ASC | DESC | RANK
+sort_dir: ASC | DESC
 offset_limit_clause: OFFSET count_value LIMIT count_value
 
 ?path_expr: IDENT                           -> var
