@@ -21,13 +21,7 @@ from lark import Token, Tree
 
 from cosmosdb_emulator.query.aggregates import new_accumulator
 from cosmosdb_emulator.query.errors import QueryError, unsupported
-from cosmosdb_emulator.query.expressions import (
-    Compiled,
-    ExpressionCompiler,
-    Fn,
-    Scope,
-    path_fn,
-)
+from cosmosdb_emulator.query.expressions import Compiled, ExpressionCompiler, Fn, Scope
 from cosmosdb_emulator.query.values import UNDEFINED, distinct_key, rank, sort_key
 
 _SCALAR_RANKS = range(1, 5)  # null, boolean, number, string
@@ -418,4 +412,4 @@ def _dedupe(rows: Iterable[Any]) -> Iterator[Any]:
             yield row
 
 
-__all__ = ["CompiledQuery", "path_fn"]
+__all__ = ["CompiledQuery"]

@@ -42,6 +42,7 @@ from cosmosdb_emulator.query.values import (
 Fn = Callable[[Any], Any]
 
 _NOT_CONST = object()
+_LIKE_CACHE_SIZE = 256
 
 
 @dataclass
@@ -480,6 +481,8 @@ class ExpressionCompiler:
                 return UNDEFINED
             rx = cache.get(p)
             if rx is None:
+                if len(cache) >= _LIKE_CACHE_SIZE:
+                    cache.clear()
                 rx = cache[p] = _like_regex(p, escape)
             return (rx.fullmatch(v) is not None) != negate
 

@@ -25,7 +25,7 @@ top: TOP count_value
             | PARAM -> param_count
 
 selection: "*"                              -> select_star
-         | VALUE expr                       -> select_value
+         | VALUE expr (AS? IDENT)?          -> select_value
          | select_item ("," select_item)*   -> select_list
 select_item: expr (AS? IDENT)?
 

@@ -36,6 +36,7 @@ DOCS = [
         ("SELECT VALUE c.id FROM c", ["a", "b", "c"]),
         ("SELECT VALUE c.b.x FROM c", [1, 2]),  # undefined rows omitted
         ("SELECT VALUE c.missing FROM c", []),
+        ("SELECT VALUE c.id AS ignored FROM c WHERE c.n = 1", ["b"]),  # VALUE alias is allowed
         (
             "SELECT VALUE {id: c.id, x: c.b.x} FROM c",
             [{"id": "a", "x": 1}, {"id": "b", "x": 2}, {"id": "c"}],
