@@ -256,6 +256,15 @@ class ChangeFeedRangeReader:
                     return ChangeFeedPage(items=[], continuation=token)
                 return None
             token = self._token_from(self._pager.continuation_token)
+        except ValueError as exc:
+            self._pages = None
+            if self.continuation and not isinstance(exc, ContinuationError):
+                # azure-cosmos parses the token lazily, on the first fetch.
+                raise ContinuationError(
+                    f"azure-cosmos rejected the stored continuation token of range "
+                    f"{self.feed_range}: {exc}"
+                ) from None
+            raise
         except Exception:
             # Reopen from our own last token on the next attempt, never from the range start.
             self._pages = None

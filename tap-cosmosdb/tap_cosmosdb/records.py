@@ -170,10 +170,10 @@ def change_to_record(item: Mapping[str, t.Any], paths: Sequence[str]) -> dict[st
         # {"pk": "p1"} or, for nested paths, keyed by the path's last member.
         for path in paths:
             parts = parse_partition_key_path(path)
-            if parts[-1] in pk_meta:
-                _set_path(pk_source, parts, pk_meta[parts[-1]])
-            elif path in pk_meta:
-                _set_path(pk_source, parts, pk_meta[path])
+            for key in (path, path.lstrip("/"), parts[-1]):
+                if key in pk_meta:
+                    _set_path(pk_source, parts, pk_meta[key])
+                    break
     elif previous is not None:
         for path in paths:
             parts = parse_partition_key_path(path)
