@@ -40,6 +40,7 @@ class Request:
         headers: Request headers.
         body: Raw body bytes.
         base_url: ``scheme://host/`` the request arrived on (for account locations).
+        notes: Scratch space for hooks (e.g. ``throttled``, ``fault``).
     """
 
     method: str
@@ -48,6 +49,7 @@ class Request:
     headers: Headers
     body: bytes
     base_url: str
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def json(self) -> Any:
         """Parse the body as JSON.

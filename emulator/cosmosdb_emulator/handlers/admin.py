@@ -48,7 +48,9 @@ def throughput(app: App, request: Request) -> Response:
         raise bad_request("'ru_per_second' must be a positive number or null.")
     with app.store.write() as conn:
         conn.execute("UPDATE containers SET throughput=? WHERE rid=?", (ru, info.rid))
-    app.extras.setdefault("throughput", {})[info.rid] = ru
+    hook = app.extras.get("throughput_hook")
+    if hook is not None:
+        hook.set_rate(f"{info.db_id}/{info.id}", ru)
     return json_response(200, {"ru_per_second": ru})
 
 

@@ -7,6 +7,7 @@ Source relied on: azure-cosmos 4.17.1 ``_base.py:_format_batch_operations`` and
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from cosmosdb_emulator.app import App
@@ -14,6 +15,7 @@ from cosmosdb_emulator.documents import MAX_DOCUMENT_BYTES, PartitionKey, Writer
 from cosmosdb_emulator.errors import CosmosError, bad_request, not_found
 from cosmosdb_emulator.handlers.common import container, partition_key
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
+from cosmosdb_emulator.request_charge import READ_RU_PER_KB, batch_operation_charge
 
 MAX_OPERATIONS = 100
 
@@ -25,8 +27,13 @@ class _Rollback(Exception):
         self.error = error
 
 
-def _result_json(result: WriteResult) -> str:
-    head = f'{{"statusCode":{result.status},"requestCharge":1.0'
+def _result_json(result: WriteResult, kind: str) -> str:
+    size = len(result.text.encode("utf-8")) if result.text is not None else 0
+    if kind == "read":
+        charge = READ_RU_PER_KB * max(1, math.ceil(size / 1024))
+    else:
+        charge = batch_operation_charge(result.status, size)
+    head = f'{{"statusCode":{result.status},"requestCharge":{charge}'
     if result.etag:
         head += f',"eTag":{dumps(result.etag)}'
     if result.text is not None:
@@ -114,5 +121,6 @@ def run(app: App, request: Request) -> Response:
             entries.append(entry)
         return text_response(207, dumps(entries))
     lsn = results[-1].lsn if results else 0
-    body = "[" + ",".join(_result_json(r) for r in results) + "]"
+    kinds = [str(op.get("operationType", "")).lower() for op in ops]
+    body = "[" + ",".join(_result_json(r, k) for r, k in zip(results, kinds, strict=True)) + "]"
     return text_response(200, body, {"lsn": str(lsn)})

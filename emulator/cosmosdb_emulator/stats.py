@@ -1,0 +1,89 @@
+"""Counters served by ``GET /_emulator/stats``.
+
+Shape::
+
+    {"requests": int, "request_charge": float, "throttled": int, "faults": int,
+     "by_operation": {"write": int, ...},
+     "containers": {"db/coll": {"requests": int, "request_charge": float, "throttled": int,
+                                "faults": int, "documents_per_range": {"0": int, ...}}}}
+
+``documents_per_range`` counts the documents currently stored in each online physical range.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+from cosmosdb_emulator import catalog
+from cosmosdb_emulator.app import App, Hooks
+from cosmosdb_emulator.messages import Request, Response
+from cosmosdb_emulator.operations import classify, container_key
+
+
+class StatsHook(Hooks):
+    """Counts requests, RU, throttles and injected faults (total and per container)."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self._totals: Counter[str] = Counter()
+        self._charge = 0.0
+        self._by_op: Counter[str] = Counter()
+        self._containers: dict[str, dict[str, Any]] = {}
+
+    def after(self, app: App, request: Request, response: Response) -> Response:
+        """Record one answered request."""
+        kind, _ = classify(request)
+        if kind == "admin":
+            return response
+        key = container_key(request)
+        throttled = bool(request.notes.get("throttled"))
+        fault = "fault" in request.notes
+        with self._lock:
+            self._totals["requests"] += 1
+            self._totals["throttled"] += throttled
+            self._totals["faults"] += fault
+            self._charge += response.charge
+            self._by_op[kind] += 1
+            if key is not None:
+                entry = self._containers.setdefault(
+                    key, {"requests": 0, "request_charge": 0.0, "throttled": 0, "faults": 0}
+                )
+                entry["requests"] += 1
+                entry["request_charge"] = round(entry["request_charge"] + response.charge, 2)
+                entry["throttled"] += throttled
+                entry["faults"] += fault
+        return response
+
+    def snapshot(self) -> dict[str, Any]:
+        """All counters plus per-range document counts read from storage."""
+        with self._lock:
+            containers = {k: dict(v) for k, v in self._containers.items()}
+            out: dict[str, Any] = {
+                "requests": self._totals["requests"],
+                "request_charge": round(self._charge, 2),
+                "throttled": self._totals["throttled"],
+                "faults": self._totals["faults"],
+                "by_operation": dict(self._by_op),
+            }
+        with self._app.store.read() as conn:
+            rows = conn.execute(
+                "SELECT d.id, c.id, c.rid FROM containers c JOIN databases d ON d.rid=c.db_rid"
+            ).fetchall()
+            for db_id, coll_id, rid in rows:
+                per_range = {}
+                for rng in catalog.ranges(conn, rid):
+                    (count,) = conn.execute(
+                        "SELECT COUNT(*) FROM docs WHERE coll_rid=? AND epk>=? AND epk<?",
+                        (rid, rng.min_epk, rng.max_epk),
+                    ).fetchone()
+                    per_range[rng.id] = int(count)
+                entry = containers.setdefault(
+                    f"{db_id}/{coll_id}",
+                    {"requests": 0, "request_charge": 0.0, "throttled": 0, "faults": 0},
+                )
+                entry["documents_per_range"] = per_range
+        out["containers"] = containers
+        return out

@@ -1,0 +1,85 @@
+"""Provisioned throughput (RU/s) per container, enforced with 429 / sub-status 3200.
+
+Each container with a provisioned rate has a token bucket holding at most one second of RU
+(``ru_per_second``), refilled continuously. A request is admitted while the balance is positive;
+its charge is then deducted (the balance may go negative, as the service lets one request
+overdraw). While the balance is negative, data-plane requests get ``429`` with
+``x-ms-retry-after-ms`` = time until the balance is positive again and ``x-ms-substatus: 3200``.
+The SDK retries these itself (protocol notes §11: up to 9 retries / 30 s).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+from cosmosdb_emulator.app import App, Hooks
+from cosmosdb_emulator.errors import CosmosError
+from cosmosdb_emulator.messages import Request, Response, error_response
+from cosmosdb_emulator.operations import DATA_PLANE, classify, container_key
+
+SUBSTATUS_RU_BUDGET_EXCEEDED = 3200
+
+
+class _Bucket:
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.balance = rate
+        self.stamp = time.monotonic()
+
+    def refill(self) -> None:
+        now = time.monotonic()
+        self.balance = min(self.rate, self.balance + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+
+class ThroughputHook(Hooks):
+    """Token-bucket RU/s limit per ``database/container`` (set through the admin API)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[str, _Bucket] = {}
+
+    def set_rate(self, key: str, ru_per_second: float | None) -> None:
+        """Provision ``ru_per_second`` for ``database/container`` (``None`` = unlimited)."""
+        with self._lock:
+            if ru_per_second is None:
+                self._buckets.pop(key, None)
+            else:
+                self._buckets[key] = _Bucket(float(ru_per_second))
+
+    def before(self, app: App, request: Request) -> Response | None:
+        """Answer 429 while the container's bucket is overdrawn."""
+        key = container_key(request)
+        if key is None or classify(request)[0] not in DATA_PLANE:
+            return None
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                return None
+            bucket.refill()
+            if bucket.balance > 0:
+                return None
+            wait_ms = max(1, math.ceil(-bucket.balance / bucket.rate * 1000) + 1)
+        request.notes["throttled"] = True
+        return error_response(
+            CosmosError(
+                429,
+                "Request rate is large. More Request Units may be needed, so no changes were made.",
+                substatus=SUBSTATUS_RU_BUDGET_EXCEEDED,
+                headers={"x-ms-retry-after-ms": str(wait_ms)},
+            )
+        )
+
+    def after(self, app: App, request: Request, response: Response) -> Response:
+        """Deduct the request's charge from its container's bucket."""
+        key = container_key(request)
+        if key is None or response.status == 429:
+            return response
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is not None:
+                bucket.refill()
+                bucket.balance -= response.charge
+        return response

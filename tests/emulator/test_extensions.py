@@ -1,0 +1,173 @@
+"""Request charges, provisioned throughput (429/3200), fault injection, stats and TLS."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.cosmos import PartitionKey
+from azure.cosmos.exceptions import CosmosHttpResponseError
+
+from cosmosdb_emulator import Emulator
+from tests.emulator.conftest import create_raw
+
+
+def _charge(container):
+    return float(container.client_connection.last_response_headers["x-ms-request-charge"])
+
+
+def test_request_charge_model(container):
+    container.upsert_item({"id": "small", "pk": "p"})
+    assert _charge(container) == 5.0
+    container.upsert_item({"id": "big", "pk": "p", "pad": "x" * 3000})
+    assert _charge(container) == 20.0  # ~3 KB stored -> 4 KB * 5 RU
+    container.read_item("small", "p")
+    assert _charge(container) == 1.0
+    container.read_item("big", "p")
+    assert _charge(container) == 4.0  # ~3.2 KB with system properties
+    results = container.execute_item_batch(
+        [("create", ({"id": "b1", "pk": "p"},)), ("read", ("small",))], partition_key="p"
+    )
+    assert [r["requestCharge"] for r in results] == [5.0, 1.0]
+    assert _charge(container) == 6.0
+
+
+def test_throughput_limit_throttles_and_sdk_retries(cosmosdb_emulator, database):
+    coll = database.create_container("tp", PartitionKey("/pk"))
+    cosmosdb_emulator.set_throughput(database.id, "tp", 50)
+    key = f"{database.id}/tp"
+    start = time.monotonic()
+    for i in range(30):  # 30 writes * 5 RU = 150 RU at 50 RU/s -> about 2 s of throttling
+        coll.upsert_item({"id": str(i), "pk": "p"})
+    elapsed = time.monotonic() - start
+    stats = cosmosdb_emulator.stats()["containers"][key]
+    assert stats["throttled"] > 0
+    assert elapsed >= 1.5
+    cosmosdb_emulator.set_throughput(database.id, "tp", None)
+    start = time.monotonic()
+    for i in range(30):
+        coll.upsert_item({"id": str(i), "pk": "p"})
+    assert time.monotonic() - start < 1.5
+
+
+def test_throttle_answer_shape(cosmosdb_emulator, database):
+    # Raw HTTP: the SDK would retry the 429 itself (retry_total=0 still means "default 9").
+    coll = database.create_container("tp2", PartitionKey("/pk"))
+    cosmosdb_emulator.set_throughput(database.id, "tp2", 1)
+    try:
+        coll.upsert_item({"id": "1", "pk": "p"})  # overdraws the 1 RU bucket
+        status, headers, body = create_raw(cosmosdb_emulator, coll, {"id": "2", "pk": "p"}, "p")
+        assert status == 429
+        assert headers["x-ms-substatus"] == "3200"
+        assert int(headers["x-ms-retry-after-ms"]) > 0
+        assert b"TooManyRequests" in body
+    finally:
+        cosmosdb_emulator.set_throughput(database.id, "tp2", None)
+    assert create_raw(cosmosdb_emulator, coll, {"id": "2", "pk": "p"}, "p")[0] == 201
+
+
+def test_fault_error_by_count_and_scope(cosmosdb_emulator, database):
+    coll = database.create_container("f", PartitionKey("/pk"))
+    other = database.create_container("g", PartitionKey("/pk"))
+    try:
+        cosmosdb_emulator.inject_fault(
+            status=449, operation="write", database=database.id, container="f", count=2
+        )
+        other.upsert_item({"id": "1", "pk": "p"})  # other container unaffected
+        for _ in range(2):
+            with pytest.raises(CosmosHttpResponseError) as info:
+                coll.upsert_item({"id": "1", "pk": "p"})
+            assert info.value.status_code == 449
+        coll.upsert_item({"id": "1", "pk": "p"})  # count exhausted
+        # 503 on a write is retried once by the SDK: one injected 503 is invisible to the caller.
+        cosmosdb_emulator.inject_fault(status=503, operation="upsert", container="f", count=1)
+        coll.upsert_item({"id": "2", "pk": "p"})
+        assert cosmosdb_emulator.stats()["containers"][f"{database.id}/f"]["faults"] == 3
+    finally:
+        cosmosdb_emulator.clear_faults()
+
+
+def test_fault_drop_after_applies_the_write(cosmosdb_emulator, database):
+    coll = database.create_container("d", PartitionKey("/pk"))
+    client = cosmosdb_emulator.client(retry_total=0)
+    c = client.get_database_client(database.id).get_container_client("d")
+    c.read()
+    try:
+        cosmosdb_emulator.inject_fault(
+            action="drop_after", operation="create", container="d", count=1
+        )
+        with pytest.raises((ServiceResponseError, ServiceRequestError)):
+            c.create_item({"id": "x", "pk": "p"})
+        assert coll.read_item("x", "p")["id"] == "x"
+        cosmosdb_emulator.inject_fault(
+            action="drop_before", operation="create", container="d", count=1
+        )
+        with pytest.raises((ServiceResponseError, ServiceRequestError)):
+            c.create_item({"id": "y", "pk": "p"})
+        assert [d["id"] for d in coll.read_all_items()] == ["x"]
+    finally:
+        cosmosdb_emulator.clear_faults()
+
+
+def test_fault_probability_is_seeded_and_delay_adds_latency(cosmosdb_emulator, database):
+    coll = database.create_container("p", PartitionKey("/pk"))
+    coll.upsert_item({"id": "1", "pk": "p"})
+    client = cosmosdb_emulator.client(retry_total=0)
+    c = client.get_database_client(database.id).get_container_client("p")
+
+    def pattern():
+        cosmosdb_emulator.inject_fault(
+            status=449, operation="read", container="p", probability=0.5, seed=7
+        )
+        out = []
+        for _ in range(12):
+            try:
+                c.read_item("1", "p", retry_total=0)
+                out.append(0)
+            except CosmosHttpResponseError as exc:
+                out.append(exc.status_code)
+        cosmosdb_emulator.clear_faults()
+        return out
+
+    first = pattern()
+    assert pattern() == first
+    assert 0 < first.count(0) < 12
+    assert set(first) == {0, 449}
+    cosmosdb_emulator.inject_fault(
+        action="delay", delay_ms=300, operation="read", container="p", count=1
+    )
+    start = time.monotonic()
+    c.read_item("1", "p")
+    assert time.monotonic() - start >= 0.3
+    cosmosdb_emulator.clear_faults()
+
+
+def test_bad_fault_rule_is_rejected(cosmosdb_emulator):
+    from cosmosdb_emulator import EmulatorError
+
+    with pytest.raises(EmulatorError):
+        cosmosdb_emulator.inject_fault(status=418)
+
+
+def test_stats_counts_documents_per_range(cosmosdb_emulator, database):
+    coll = database.create_container("s", PartitionKey("/pk"))
+    for i in range(40):
+        coll.upsert_item({"id": str(i), "pk": f"k{i}"})
+    stats = cosmosdb_emulator.stats()
+    entry = stats["containers"][f"{database.id}/s"]
+    assert sum(entry["documents_per_range"].values()) == 40
+    assert entry["requests"] >= 40
+    assert entry["request_charge"] >= 200
+    assert stats["requests"] >= entry["requests"]
+
+
+def test_tls_endpoint_works_with_sdk():
+    with Emulator(tls=True) as emu:
+        assert emu.endpoint.startswith("https://127.0.0.1:")
+        client = emu.client()
+        db = client.create_database("tls")
+        coll = db.create_container("c", PartitionKey("/pk"))
+        coll.upsert_item({"id": "1", "pk": "p"})
+        assert coll.read_item("1", "p")["id"] == "1"
+        assert emu.stats()["requests"] > 0
