@@ -252,6 +252,10 @@ class TapCosmosDB(Tap):
         self._started = time.monotonic()
         self._last_activity = self._started
         self._redaction_installed = False
+        # azure-core logs every request's headers at INFO; keep the tap's log readable.
+        azure_logger = logging.getLogger("azure")
+        if azure_logger.level == logging.NOTSET:
+            azure_logger.setLevel(logging.WARNING)
         super().__init__(*args, **kwargs)
 
     # Settings ---------------------------------------------------------------------------

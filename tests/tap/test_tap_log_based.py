@@ -128,7 +128,8 @@ def test_sigkill_resumes_from_last_state_repeating_only_the_last_page(tap_env):
     last_state_index = max(i for i, m in enumerate(lines) if m["type"] == "STATE")
     before = {m["record"]["id"] for m in lines[:last_state_index] if m["type"] == "RECORD"}
     after = [m["record"]["id"] for m in lines[last_state_index:] if m["type"] == "RECORD"]
-    assert before and len(before) < len(ids)
+    assert before
+    assert len(before) < len(ids)
     assert len(after) <= 5  # at most the page being emitted when killed
 
     resumed = tap_env.run(tap_env.config(page_size=5), state=lines[last_state_index]["value"])
