@@ -5,6 +5,7 @@ from __future__ import annotations
 from cosmosdb_emulator import catalog
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.errors import not_found
+from cosmosdb_emulator.handlers import query
 from cosmosdb_emulator.handlers.common import container
 from cosmosdb_emulator.messages import Request, Response, text_response
 
@@ -20,8 +21,18 @@ def list_databases(app: App, request: Request) -> Response:
     return text_response(200, _feed("", "Databases", texts))
 
 
+def _is_query(request: Request) -> bool:
+    return request.headers.flag("x-ms-documentdb-isquery") or (
+        request.headers.get("Content-Type") or ""
+    ).startswith("application/query+json")
+
+
 def create_database(app: App, request: Request) -> Response:
-    """``POST /dbs`` (201; 409 if it exists)."""
+    """``POST /dbs`` (201; 409 if it exists), or ``query_databases``."""
+    if _is_query(request):
+        with app.store.read() as conn:
+            texts = [r[0] for r in conn.execute("SELECT body FROM databases ORDER BY rowid")]
+        return query.query_resources(request, texts, "", "Databases")
     body = request.json_object()
     with app.store.write() as conn:
         text = catalog.create_database(conn, body)
@@ -61,6 +72,18 @@ def list_containers(app: App, request: Request) -> Response:
 
 def create_container(app: App, request: Request) -> Response:
     """``POST /dbs/{db}/colls/`` (201; 400 for a malformed definition; 409 if it exists)."""
+    if _is_query(request):
+        with app.store.read() as conn:
+            _, rid = catalog.database_rid(
+                conn, request.route.database or "", request.route.rid_based
+            )
+            texts = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT body FROM containers WHERE db_rid=? ORDER BY rowid", (rid,)
+                )
+            ]
+        return query.query_resources(request, texts, rid, "DocumentCollections")
     body = request.json_object()
     with app.store.write() as conn:
         _, rid = catalog.database_rid(conn, request.route.database or "", request.route.rid_based)

@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 from cosmosdb_emulator.app import App
@@ -46,16 +46,66 @@ def _parse_body(request: Request) -> tuple[str, list[dict[str, Any]]]:
     return body["query"], params
 
 
-def _stream(app: App, coll_rid: str, lo: str, hi: str, point: bool) -> Iterator[dict[str, Any]]:
+def _stream(
+    app: App, coll_rid: str, lo: str, hi: str, point: bool
+) -> Generator[dict[str, Any], None, None]:
+    """Documents in (EPK, id) order, parsed one at a time (memory stays flat)."""
     with app.store.read() as conn:
         if point:
-            cur = conn.execute("SELECT body FROM docs WHERE coll_rid=? AND epk=?", (coll_rid, lo))
+            cur = conn.execute(
+                "SELECT body FROM docs WHERE coll_rid=? AND epk=? ORDER BY epk, id", (coll_rid, lo)
+            )
         else:
             cur = conn.execute(
-                "SELECT body FROM docs WHERE coll_rid=? AND epk>=? AND epk<?", (coll_rid, lo, hi)
+                "SELECT body FROM docs WHERE coll_rid=? AND epk>=? AND epk<? ORDER BY epk, id",
+                (coll_rid, lo, hi),
             )
         for (text,) in cur:
             yield json.loads(text)
+
+
+def _is_plain_stream(compiled: Any) -> bool:
+    """Whether a query can be paged by document position (no ORDER BY/aggregate/DISTINCT/TOP)."""
+    return bool(
+        getattr(compiled, "streamable", False)
+        and not getattr(compiled, "offset", None)
+        and getattr(compiled, "limit", None) is None
+        and getattr(compiled, "top", None) is None
+    )
+
+
+def _stream_page(
+    app: App,
+    coll_rid: str,
+    scope_: tuple[str, str, bool],
+    compiled: Any,
+    start: list[Any] | None,
+    limit: int,
+) -> tuple[list[Any], list[Any] | None]:
+    """One page of a streamable query, resuming at ``start = [epk, id, rows_already_sent]``.
+
+    Returns:
+        ``(rows, next_start)``; ``next_start`` is ``None`` when the scan is finished.
+    """
+    lo, hi, _ = scope_
+    sql = "SELECT epk, id, body FROM docs WHERE coll_rid=? AND epk>=? AND epk<?"
+    args: list[Any] = [coll_rid, lo, hi]
+    if start is not None:
+        sql += " AND (epk>? OR (epk=? AND id>=?))"
+        args += [start[0], start[0], start[1]]
+    sql += " ORDER BY epk, id"
+    out: list[Any] = []
+    with app.store.read() as conn:
+        for epk, doc_id, text in conn.execute(sql, args):
+            rows = list(compiled.iter_results([json.loads(text)]))
+            skip = int(start[2]) if start is not None and [epk, doc_id] == start[:2] else 0
+            rows = rows[skip:]
+            room = limit - len(out)
+            if len(rows) >= room:
+                out += rows[:room]
+                return out, [epk, doc_id, skip + room]
+            out += rows
+    return out, None
 
 
 def _cache_put(results: list[Any]) -> str:
@@ -84,8 +134,14 @@ def run(app: App, request: Request) -> Response:
     with app.store.read() as conn:
         info = container(conn, request)
         lo, hi, point = scope(conn, request, info)
-    offset, key = 0, None
     token = request.headers.get("x-ms-continuation")
+    try:
+        compiled = engine.compile_query(text, params)
+    except engine.QueryError as exc:
+        raise bad_request(str(exc)) from exc
+    if _is_plain_stream(compiled):
+        return _run_streaming(app, info.rid, (lo, hi, point), compiled, token, limit)
+    offset, key = 0, None
     results: list[Any] | None = None
     if token:
         try:
@@ -96,7 +152,11 @@ def run(app: App, request: Request) -> Response:
         results = _cache_get(key)
     if results is None:
         try:
-            results = list(engine.run_query(text, params, _stream(app, info.rid, lo, hi, point)))
+            docs = _stream(app, info.rid, lo, hi, point)
+            try:
+                results = list(compiled.execute(docs))
+            finally:
+                docs.close()  # ends the read transaction even if TOP stopped the scan early
         except engine.QueryError as exc:
             raise bad_request(str(exc)) from exc
         if len(results) > offset + limit:
@@ -108,6 +168,44 @@ def run(app: App, request: Request) -> Response:
         headers["x-ms-continuation"] = base64.urlsafe_b64encode(dumps(state).encode()).decode()
     body = f'{{"_rid":"{info.rid}","Documents":{dumps(page)},"_count":{len(page)}}}'
     return text_response(200, body, headers)
+
+
+def _run_streaming(
+    app: App,
+    coll_rid: str,
+    scope_: tuple[str, str, bool],
+    compiled: Any,
+    token: str | None,
+    limit: int,
+) -> Response:
+    start: list[Any] | None = None
+    if token:
+        try:
+            state = json.loads(base64.urlsafe_b64decode(token.encode()))
+            start = list(state["p"])
+            if len(start) != 3:
+                raise ValueError("bad position")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise bad_request("Invalid query continuation token.") from exc
+    page, next_start = _stream_page(app, coll_rid, scope_, compiled, start, limit)
+    headers = {"x-ms-item-count": str(len(page))}
+    if next_start is not None:
+        headers["x-ms-continuation"] = base64.urlsafe_b64encode(
+            dumps({"p": next_start}).encode()
+        ).decode()
+    body = f'{{"_rid":"{coll_rid}","Documents":{dumps(page)},"_count":{len(page)}}}'
+    return text_response(200, body, headers)
+
+
+def query_resources(request: Request, texts: list[str], rid: str, key: str) -> Response:
+    """Run a query over metadata resources (``query_databases``, ``query_containers``), unpaged."""
+    engine = _engine()
+    text, params = _parse_body(request)
+    try:
+        rows = engine.run_query(text, params, [json.loads(t) for t in texts])
+    except engine.QueryError as exc:
+        raise bad_request(str(exc)) from exc
+    return text_response(200, f'{{"_rid":"{rid}","{key}":{dumps(rows)},"_count":{len(rows)}}}')
 
 
 def query_plan(app: App, request: Request) -> Response:
