@@ -11,6 +11,7 @@ import argparse
 import base64
 import binascii
 import signal
+import sqlite3
 import sys
 import threading
 from types import FrameType
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the server until SIGINT/SIGTERM.
 
     Returns:
-        Process exit status (2 for bad arguments).
+        Process exit status: 0 after a clean stop, 1 if the data file cannot be opened or the
+        address cannot be bound, 2 for bad arguments.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -70,11 +72,22 @@ def main(argv: list[str] | None = None) -> int:
         base64.b64decode(args.key, validate=True)
     except (binascii.Error, ValueError):
         parser.error("--key must be valid base64")
-    store = Store(args.data)
+    try:
+        store = Store(args.data)
+    except sqlite3.Error as exc:
+        print(f"cosmosdb-emulator: cannot open --data {args.data!r}: {exc}", file=sys.stderr)
+        return 1
     app = App(store=store, key=args.key, partitions=args.partitions)
     _install_extensions(app)
     scheme = "https" if args.tls else "http"
-    server = make_server(app, args.host, args.port, scheme)
+    try:
+        server = make_server(app, args.host, args.port, scheme)
+    except OSError as exc:
+        print(
+            f"cosmosdb-emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
+        store.close()
+        return 1
     if args.tls:
         from cosmosdb_emulator.tls import wrap_server
 

@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import weakref
 from email.utils import formatdate
 from types import TracebackType
 from typing import IO, Any
@@ -24,6 +25,12 @@ from cosmosdb_emulator.app import DEFAULT_KEY
 from cosmosdb_emulator.auth import authorization_header
 
 _BANNER = "cosmosdb-emulator listening on "
+
+
+def _kill_quietly(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 class EmulatorError(RuntimeError):
@@ -118,6 +125,8 @@ class Emulator:
                 )
             time.sleep(0.2)
         self._proc = proc
+        # Never leave a server behind if the Emulator object is dropped without stop().
+        weakref.finalize(self, _kill_quietly, proc)
         self.endpoint = line[len(_BANNER) :].strip()
         self.port = urlparse(self.endpoint).port or self.port
         threading.Thread(target=self._drain, args=(proc.stdout,), daemon=True).start()

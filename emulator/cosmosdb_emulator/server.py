@@ -187,7 +187,6 @@ class CosmosRequestHandler(BaseHTTPRequestHandler):
     do_PUT = _handle
     do_PATCH = _handle
     do_DELETE = _handle
-    do_HEAD = _handle
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):

@@ -27,3 +27,43 @@ def test_bad_arguments_exit_nonzero():
         )
         assert proc.returncode == 2, args
         assert "error" in proc.stderr
+
+
+def test_unopenable_data_file_is_one_line_error(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cosmosdb_emulator",
+            "--port",
+            "0",
+            "--data",
+            str(tmp_path / "no" / "x.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("cosmosdb-emulator: cannot open --data")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_port_in_use_is_one_line_error():
+    with Emulator() as emu:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cosmosdb_emulator",
+                "--port",
+                str(emu.port),
+                "--data",
+                ":memory:",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert proc.returncode == 1
+    assert "cannot listen" in proc.stderr
