@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS docs(
 CREATE UNIQUE INDEX IF NOT EXISTS docs_key ON docs(coll_rid, epk, id);
 CREATE INDEX IF NOT EXISTS docs_lsn ON docs(coll_rid, lsn, epk);
 CREATE INDEX IF NOT EXISTS docs_rid ON docs(coll_rid, rid);
+CREATE INDEX IF NOT EXISTS docs_ts ON docs(coll_rid, ts, epk, id);
 CREATE TABLE IF NOT EXISTS changes(
   coll_rid TEXT NOT NULL, lsn INTEGER NOT NULL, op TEXT NOT NULL, epk TEXT NOT NULL,
   id TEXT NOT NULL, pk TEXT NOT NULL, ts INTEGER NOT NULL, body TEXT, prev_lsn INTEGER);

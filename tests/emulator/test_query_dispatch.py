@@ -122,3 +122,52 @@ def test_query_databases_and_containers(client, database):
     )
     assert [d["id"] for d in found] == [database.id]
     assert [c["id"] for c in database.query_containers("SELECT * FROM c")] == ["qc"]
+
+
+def test_order_by_ts_is_streamed_in_pages(container):
+    import time as _time
+
+    for i in range(6):
+        container.upsert_item({"id": f"a{i}", "pk": f"p{i}"})
+    _time.sleep(1.1)  # second-resolution _ts: make two distinct timestamps
+    for i in range(6):
+        container.upsert_item({"id": f"b{i}", "pk": f"p{i}"})
+    asc = list(
+        container.query_items(
+            "SELECT c.id, c._ts FROM c WHERE c._ts >= @t ORDER BY c._ts",
+            parameters=[{"name": "@t", "value": 0}],
+            enable_cross_partition_query=True,
+            max_item_count=5,
+        )
+    )
+    assert len(asc) == 12 and len({r["id"] for r in asc}) == 12
+    assert [r["_ts"] for r in asc] == sorted(r["_ts"] for r in asc)
+    assert {r["id"] for r in asc[:6]} == {f"a{i}" for i in range(6)}
+    desc = list(
+        container.query_items(
+            "SELECT VALUE c.id FROM c ORDER BY c._ts DESC",
+            enable_cross_partition_query=True,
+            max_item_count=5,
+        )
+    )
+    assert set(desc[:6]) == {f"b{i}" for i in range(6)}
+    assert len(desc) == 12
+
+
+def test_equality_on_partition_key_narrows_but_stays_correct(container):
+    for i in range(12):
+        container.upsert_item({"id": str(i), "pk": f"p{i % 3}", "n": i})
+    rows = list(
+        container.query_items(
+            "SELECT VALUE c.n FROM c WHERE c.pk = 'p1' AND c.n > 3",
+            enable_cross_partition_query=True,
+        )
+    )
+    assert sorted(rows) == [4, 7, 10]
+    # A feed range that does not own p1 sees nothing; the owner sees all of it.
+    per_range = [
+        list(container.query_items("SELECT VALUE c.n FROM c WHERE c.pk = 'p1'", feed_range=fr))
+        for fr in container.read_feed_ranges()
+    ]
+    assert sorted(len(r) for r in per_range)[-1] == 4
+    assert sum(len(r) for r in per_range) == 4

@@ -17,6 +17,8 @@ from collections.abc import Generator
 from typing import Any
 
 from cosmosdb_emulator.app import App
+from cosmosdb_emulator.catalog import ContainerInfo
+from cosmosdb_emulator.epk import effective_partition_key, path_segments
 from cosmosdb_emulator.errors import bad_request
 from cosmosdb_emulator.handlers.common import container, page_size, scope
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
@@ -64,14 +66,52 @@ def _stream(
             yield json.loads(text)
 
 
-def _is_plain_stream(compiled: Any) -> bool:
-    """Whether a query can be paged by document position (no ORDER BY/aggregate/DISTINCT/TOP)."""
+def _no_window(compiled: Any) -> bool:
     return bool(
-        getattr(compiled, "streamable", False)
-        and not getattr(compiled, "offset", None)
+        not getattr(compiled, "offset", None)
         and getattr(compiled, "limit", None) is None
         and getattr(compiled, "top", None) is None
     )
+
+
+def stream_order(compiled: Any) -> str | None:
+    """How a query can be paged by document position, or ``None`` to evaluate it whole.
+
+    Returns:
+        ``"key"`` for queries without ORDER BY/aggregates/DISTINCT/TOP/OFFSET (scan in
+        (EPK, id) order); ``"ts"`` / ``"ts_desc"`` for ``FROM c ... ORDER BY c._ts [DESC]``
+        without aggregates/DISTINCT/TOP/OFFSET (scan the ``(coll_rid, ts, epk, id)`` index).
+    """
+    if not _no_window(compiled):
+        return None
+    if getattr(compiled, "streamable", False):
+        return "key"
+    order = getattr(compiled, "order_by", None)
+    if (
+        getattr(compiled, "source", None) == "container"
+        and not getattr(compiled, "has_aggregates", True)
+        and not getattr(compiled, "has_distinct", True)
+        and order is not None
+        and len(order) == 1
+        and tuple(order[0][0] or ()) == ("_ts",)
+    ):
+        return "ts_desc" if order[0][1] else "ts"
+    return None
+
+
+_ORDER_SQL = {
+    "key": ("epk, id", "(epk>? OR (epk=? AND id>=?))", 2),
+    "ts": (
+        "ts, epk, id",
+        "(ts>? OR (ts=? AND (epk>? OR (epk=? AND id>=?))))",
+        3,
+    ),
+    "ts_desc": (
+        "ts DESC, epk DESC, id DESC",
+        "(ts<? OR (ts=? AND (epk<? OR (epk=? AND id<=?))))",
+        3,
+    ),
+}
 
 
 def _stream_page(
@@ -79,31 +119,48 @@ def _stream_page(
     coll_rid: str,
     scope_: tuple[str, str, bool],
     compiled: Any,
+    order: str,
     start: list[Any] | None,
     limit: int,
 ) -> tuple[list[Any], list[Any] | None]:
-    """One page of a streamable query, resuming at ``start = [epk, id, rows_already_sent]``.
+    """One page of a position-pageable query.
+
+    Args:
+        app: Server state.
+        coll_rid: Container RID.
+        scope_: ``(lo, hi, point)`` EPK scope.
+        compiled: The compiled query.
+        order: ``"key"``, ``"ts"`` or ``"ts_desc"`` (see :func:`stream_order`).
+        start: Resume position ``[sort key..., rows_already_sent_from_that_document]`` or None.
+        limit: Page size (rows).
 
     Returns:
         ``(rows, next_start)``; ``next_start`` is ``None`` when the scan is finished.
     """
     lo, hi, _ = scope_
-    sql = "SELECT epk, id, body FROM docs WHERE coll_rid=? AND epk>=? AND epk<?"
+    order_sql, resume_sql, width = _ORDER_SQL[order]
+    key_cols = "epk, id" if width == 2 else "ts, epk, id"
+    sql = f"SELECT {key_cols}, body FROM docs WHERE coll_rid=? AND epk>=? AND epk<?"  # noqa: S608
     args: list[Any] = [coll_rid, lo, hi]
     if start is not None:
-        sql += " AND (epk>? OR (epk=? AND id>=?))"
-        args += [start[0], start[0], start[1]]
-    sql += " ORDER BY epk, id"
+        sql += " AND " + resume_sql
+        if width == 2:
+            args += [start[0], start[0], start[1]]
+        else:
+            args += [start[0], start[0], start[1], start[1], start[2]]
+    sql += f" ORDER BY {order_sql}"
+    evaluate = compiled.iter_results if order == "key" else compiled.execute
     out: list[Any] = []
     with app.store.read() as conn:
-        for epk, doc_id, text in conn.execute(sql, args):
-            rows = list(compiled.iter_results([json.loads(text)]))
-            skip = int(start[2]) if start is not None and [epk, doc_id] == start[:2] else 0
+        for row in conn.execute(sql, args):
+            key, text = list(row[:width]), row[width]
+            rows = list(evaluate([json.loads(text)]))
+            skip = int(start[width]) if start is not None and key == start[:width] else 0
             rows = rows[skip:]
             room = limit - len(out)
             if len(rows) >= room:
                 out += rows[:room]
-                return out, [epk, doc_id, skip + room]
+                return out, [*key, skip + room]
             out += rows
     return out, None
 
@@ -139,8 +196,11 @@ def run(app: App, request: Request) -> Response:
         compiled = engine.compile_query(text, params)
     except engine.QueryError as exc:
         raise bad_request(str(exc)) from exc
-    if _is_plain_stream(compiled):
-        return _run_streaming(app, info.rid, (lo, hi, point), compiled, token, limit)
+    if not point:
+        lo, hi, point = _narrow_by_equality(info, compiled, lo, hi)
+    order = stream_order(compiled)
+    if order is not None:
+        return _run_streaming(app, info.rid, (lo, hi, point), compiled, order, token, limit)
     offset, key = 0, None
     results: list[Any] | None = None
     if token:
@@ -170,11 +230,38 @@ def run(app: App, request: Request) -> Response:
     return text_response(200, body, headers)
 
 
+def _narrow_by_equality(
+    info: ContainerInfo, compiled: Any, lo: str, hi: str
+) -> tuple[str, str, bool]:
+    """Limit a query to one logical partition when WHERE pins every partition key path.
+
+    ``c.pk = 'x'`` (top-level AND conjuncts, reported by the engine as ``equality_filters``)
+    can only match documents whose EPK is that key's EPK; they are still re-checked.
+    """
+    filters = getattr(compiled, "equality_filters", None) or {}
+    if getattr(compiled, "source", None) != "container" or not filters:
+        return lo, hi, False
+    comps = []
+    for path in info.paths:
+        value = filters.get(tuple(path_segments(path)), _MISSING)
+        if value is _MISSING or isinstance(value, (dict, list)):
+            return lo, hi, False
+        comps.append(value)
+    epk = effective_partition_key(comps)
+    if lo <= epk < hi:
+        return epk, epk + "0", True
+    return epk, epk, False  # outside the requested scope: empty
+
+
+_MISSING = object()
+
+
 def _run_streaming(
     app: App,
     coll_rid: str,
     scope_: tuple[str, str, bool],
     compiled: Any,
+    order: str,
     token: str | None,
     limit: int,
 ) -> Response:
@@ -183,11 +270,11 @@ def _run_streaming(
         try:
             state = json.loads(base64.urlsafe_b64decode(token.encode()))
             start = list(state["p"])
-            if len(start) != 3:
+            if len(start) != _ORDER_SQL[order][2] + 1:
                 raise ValueError("bad position")
         except (ValueError, KeyError, TypeError) as exc:
             raise bad_request("Invalid query continuation token.") from exc
-    page, next_start = _stream_page(app, coll_rid, scope_, compiled, start, limit)
+    page, next_start = _stream_page(app, coll_rid, scope_, compiled, order, start, limit)
     headers = {"x-ms-item-count": str(len(page))}
     if next_start is not None:
         headers["x-ms-continuation"] = base64.urlsafe_b64encode(
