@@ -140,7 +140,8 @@ def test_order_by_ts_is_streamed_in_pages(container):
             max_item_count=5,
         )
     )
-    assert len(asc) == 12 and len({r["id"] for r in asc}) == 12
+    assert len(asc) == 12
+    assert len({r["id"] for r in asc}) == 12
     assert [r["_ts"] for r in asc] == sorted(r["_ts"] for r in asc)
     assert {r["id"] for r in asc[:6]} == {f"a{i}" for i in range(6)}
     desc = list(
