@@ -217,7 +217,8 @@ class Emulator:
             The parsed JSON answer.
 
         Raises:
-            EmulatorError: On a status >= 400 (message includes the server's answer).
+            EmulatorError: On a status >= 400 (message includes the server's answer) or when the
+                server cannot be reached (e.g. after :meth:`stop`).
         """
         import ssl
 
@@ -244,6 +245,8 @@ class Emulator:
             raise EmulatorError(
                 f"{method} /{link} failed: {exc.code} {exc.read().decode()}"
             ) from exc
+        except OSError as exc:  # URLError, connection refused/reset
+            raise EmulatorError(f"{method} /{link} failed: emulator not reachable ({exc})") from exc
         return json.loads(raw) if raw else None
 
     def split(self, database: str, container: str, range_id: str) -> list[str]:

@@ -67,3 +67,14 @@ def test_port_in_use_is_one_line_error():
         )
     assert proc.returncode == 1
     assert "cannot listen" in proc.stderr
+
+
+def test_admin_call_on_stopped_emulator_raises_emulator_error():
+    import pytest
+
+    from cosmosdb_emulator import EmulatorError
+
+    emu = Emulator().start()
+    emu.stop()
+    with pytest.raises(EmulatorError, match="not reachable"):
+        emu.stats()
