@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import collections
+import gzip
 import json
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import fastjsonschema
 
@@ -225,3 +227,28 @@ def test_containers_glob_selects_streams(tap_env):
     run = tap_env.run(tap_env.config(containers=["orders_*"]))
     assert run.returncode == 0, run.stderr[-2000:]
     assert {m["stream"] for m in run.schemas()} == {"orders_a", "orders_b"}
+
+
+def test_batch_messages_never_acknowledged_before_their_files(tap_env, tmp_path):
+    items = tap_env.container("items")
+    ids = seed(items, 23)
+    batch_config = {
+        "encoding": {"format": "jsonl", "compression": "none"},
+        "storage": {"root": f"file://{tmp_path}", "prefix": "b-"},
+        "batch_size": 5,
+    }
+    run = tap_env.run(tap_env.config(page_size=3, batch_config=batch_config))
+    assert run.returncode == 0, run.stderr[-2000:]
+    kinds = [m["type"] for m in run.messages if m["type"] in ("BATCH", "STATE")]
+    assert kinds[0] == "BATCH"  # no STATE before the first batch file exists
+    written = []
+    for message in run.messages:
+        if message["type"] == "BATCH":
+            for url in message["manifest"]:
+                raw = Path(url.removeprefix("file://")).read_bytes()
+                if raw[:2] == b"\x1f\x8b":  # singer-sdk gzips jsonl batches
+                    raw = gzip.decompress(raw)
+                written += [json.loads(line)["id"] for line in raw.splitlines() if line.strip()]
+    assert sorted(written) == sorted(ids)
+    again = tap_env.run(tap_env.config(page_size=3), state=run.last_state)
+    assert again.records() == []
