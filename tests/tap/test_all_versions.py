@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 
 import fastjsonschema
 
@@ -54,3 +55,40 @@ def test_mode_switch_is_refused_with_one_line(tap_env):
     assert run.returncode == 1
     assert "change_feed_mode" in run.stderr.splitlines()[-1]
     assert "Traceback" not in run.stderr
+
+
+def test_changes_during_the_snapshot_are_not_lost(tap_env, monkeypatch, capsys):
+    """In-process run: writes land after "Now" is recorded and before the snapshot is read.
+
+    The hook on `_checkpoint` is the only way to place writes exactly between the two phases; the
+    tap, SDK and emulator are all real.
+    """
+    from tap_cosmosdb.streams import CosmosContainerStream
+    from tap_cosmosdb.tap import TapCosmosDB
+
+    items = tap_env.container("items")
+    seed(items, 6)
+    original = CosmosContainerStream._checkpoint
+    fired = []
+
+    def checkpoint(self, state, **values):
+        original(self, state, **values)
+        if values.get("phase") == "snapshot" and not fired:
+            fired.append(True)
+            items.delete_item("d0", partition_key="p0")
+            items.upsert_item({"id": "mid", "pk": "p0", "n": -1})
+
+    monkeypatch.setattr(CosmosContainerStream, "_checkpoint", checkpoint)
+    tap = TapCosmosDB(config=tap_env.config(change_feed_mode="AllVersionsAndDeletes", page_size=2))
+    tap.sync_all()
+    out = capsys.readouterr().out
+    records = [
+        json.loads(line)["record"]
+        for line in out.splitlines()
+        if '"type":"RECORD"' in line.replace(" ", "")
+    ]
+    assert fired
+    deletes = [r for r in records if r.get("_sdc_deleted_at")]
+    assert [r["id"] for r in deletes] == ["d0"]
+    assert "mid" in {r["id"] for r in records}
+    assert {f"d{i}" for i in range(1, 6)} <= {r["id"] for r in records}
