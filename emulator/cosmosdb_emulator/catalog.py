@@ -233,8 +233,8 @@ def create_container(
 
 
 def delete_container(conn: sqlite3.Connection, coll_rid: str) -> None:
-    """Delete a container with its documents, change log and ranges."""
-    for table in ("docs", "changes", "pkranges"):
+    """Delete a container with its documents, change log, ranges and offer."""
+    for table in ("docs", "changes", "pkranges", "offers"):
         conn.execute(f"DELETE FROM {table} WHERE coll_rid=?", (coll_rid,))  # noqa: S608
     conn.execute("DELETE FROM containers WHERE rid=?", (coll_rid,))
 

@@ -1,6 +1,6 @@
 """Classify a request into an operation kind, for request charges, throttling and faults.
 
-Kinds: ``account``, ``metadata`` (databases/containers), ``pkranges``, ``read``, ``write``,
+Kinds: ``account``, ``metadata`` (databases/containers/offers), ``pkranges``, ``read``, ``write``,
 ``batch``, ``query``, ``query_plan``, ``change_feed``, ``read_feed``, ``admin``. Writes also have a
 detail: ``create``, ``upsert``, ``replace``, ``patch``, ``delete``, ``partitionkeydelete``.
 """
@@ -25,7 +25,14 @@ def classify(request: Request) -> tuple[str, str]:
         return "account", "account"
     if kind == routing.PKRANGES:
         return "pkranges", "pkranges"
-    if kind in (routing.DATABASES, routing.DATABASE, routing.CONTAINERS, routing.CONTAINER):
+    if kind in (
+        routing.DATABASES,
+        routing.DATABASE,
+        routing.CONTAINERS,
+        routing.CONTAINER,
+        routing.OFFERS,
+        routing.OFFER,
+    ):
         return "metadata", "metadata"
     if kind == routing.PK_DELETE:
         return "write", "partitionkeydelete"

@@ -21,6 +21,8 @@ DOCUMENTS = "documents"
 DOCUMENT = "document"
 PK_DELETE = "partitionkeydelete"
 ADMIN = "admin"
+OFFERS = "offers"
+OFFER = "offer"
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Route:
         kind: One of the module constants (``ACCOUNT``, ``DOCUMENT``, ...).
         database: Database id or RID (``rid_based``), if the path names one.
         container: Container id or RID, if the path names one.
-        document: Document id or RID, if the path names one.
+        document: Document id or RID (or the offer RID for ``OFFER``), if the path names one.
         rid_based: True when the path uses RIDs instead of names (``_self`` links).
         auth_type: The resource type the client signed (lowercase).
         auth_link: The resource link the client signed.
@@ -86,6 +88,19 @@ def resolve(raw_path: str) -> Route | None:
         return Route(ADMIN, auth_type="", auth_link="/".join(segs), admin_action=segs[1])
     if not segs:
         return Route(ACCOUNT)
+    if segs[0] == "offers":
+        if len(segs) == 1:
+            return Route(OFFERS, auth_type="offers", auth_link="")
+        if len(segs) == 2:
+            # Offers are addressed by RID only; the SDK signs the lowercased RID.
+            return Route(
+                OFFER,
+                document=segs[1],
+                rid_based=True,
+                auth_type="offers",
+                auth_link=segs[1].lower(),
+            )
+        return None
     if segs[0].lower() != "dbs":
         return None
     rid_based = len(segs) >= 2 and rids.is_database_rid(segs[1])

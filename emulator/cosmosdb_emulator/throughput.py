@@ -1,5 +1,8 @@
 """Provisioned throughput (RU/s) per container, enforced with 429 / sub-status 3200.
 
+The rate comes from the container's offer (``offer_throughput`` at creation, ``replace_throughput``,
+see :mod:`cosmosdb_emulator.offers`) or from the admin call ``PUT /_emulator/throughput``.
+
 Each container with a provisioned rate has a token bucket holding at most one second of RU
 (``ru_per_second``), refilled continuously. A request is admitted while the balance is positive;
 its charge is then deducted (the balance may go negative, as the service lets one request
@@ -49,6 +52,13 @@ class ThroughputHook(Hooks):
             else:
                 self._buckets[key] = _Bucket(float(ru_per_second))
 
+    def forget_database(self, db_id: str) -> None:
+        """Drop the buckets of every container of a deleted database."""
+        prefix = f"{db_id}/"
+        with self._lock:
+            for key in [k for k in self._buckets if k.startswith(prefix)]:
+                del self._buckets[key]
+
     def before(self, app: App, request: Request) -> Response | None:
         """Answer 429 while the container's bucket is overdrawn."""
         key = container_key(request)
@@ -83,3 +93,37 @@ class ThroughputHook(Hooks):
                 bucket.refill()
                 bucket.balance -= response.charge
         return response
+
+
+def apply_rate(
+    app: App, coll_rid: str, ru_per_second: float | None, names: tuple[str, str] | None = None
+) -> None:
+    """Make the throughput hook enforce ``ru_per_second`` for a container (``None`` = unlimited).
+
+    Args:
+        app: Server state (no-op without the throughput hook).
+        coll_rid: Container RID (used to find its names when ``names`` is not given).
+        ru_per_second: RU/s to enforce, or ``None``.
+        names: ``(database id, container id)`` if already known (e.g. for a deleted container).
+    """
+    hook = app.extras.get("throughput_hook")
+    if hook is None:
+        return
+    if names is None:
+        with app.store.read() as conn:
+            row = conn.execute(
+                "SELECT d.id, c.id FROM containers c JOIN databases d ON d.rid=c.db_rid"
+                " WHERE c.rid=?",
+                (coll_rid,),
+            ).fetchone()
+        if row is None:
+            return
+        names = (str(row[0]), str(row[1]))
+    hook.set_rate(f"{names[0]}/{names[1]}", ru_per_second)
+
+
+def forget_database(app: App, db_id: str) -> None:
+    """Stop enforcing throughput for every container of a deleted database."""
+    hook = app.extras.get("throughput_hook")
+    if hook is not None:
+        hook.forget_database(db_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.errors import CosmosError
-from cosmosdb_emulator.handlers import account, admin, databases, documents, pkranges
+from cosmosdb_emulator.handlers import account, admin, databases, documents, offers, pkranges
 from cosmosdb_emulator.messages import Request, Response
 from cosmosdb_emulator.routing import (
     ACCOUNT,
@@ -15,6 +15,8 @@ from cosmosdb_emulator.routing import (
     DATABASES,
     DOCUMENT,
     DOCUMENTS,
+    OFFER,
+    OFFERS,
     PK_DELETE,
     PKRANGES,
 )
@@ -37,6 +39,10 @@ _TABLE = {
     (DOCUMENT, "PATCH"): documents.patch,
     (DOCUMENT, "DELETE"): documents.delete,
     (PK_DELETE, "POST"): documents.delete_partition_key,
+    (OFFERS, "GET"): offers.query_or_list,
+    (OFFERS, "POST"): offers.query_or_list,
+    (OFFER, "GET"): offers.read,
+    (OFFER, "PUT"): offers.replace,
     (ADMIN, "GET"): admin.handle,
     (ADMIN, "POST"): admin.handle,
     (ADMIN, "PUT"): admin.handle,

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from cosmosdb_emulator import catalog
+from cosmosdb_emulator import catalog, offers
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.errors import CosmosError, bad_request
 from cosmosdb_emulator.messages import Request, Response, json_response
+from cosmosdb_emulator.throughput import apply_rate
 
 
 def _container_of(app: App, body: dict[str, Any]) -> catalog.ContainerInfo:
@@ -40,17 +41,20 @@ def split(app: App, request: Request) -> Response:
 
 
 def throughput(app: App, request: Request) -> Response:
-    """Set (or clear with ``null``) a container's provisioned RU/s."""
+    """Set (or clear with ``null``) a container's provisioned RU/s.
+
+    Any value > 0 is accepted (unlike the SDK path, which follows the service's 400 RU/s floor);
+    the container's offer becomes a manual offer of that many RU/s (``null`` removes it).
+    """
     body = request.json_object()
     info = _container_of(app, body)
     ru = body.get("ru_per_second")
     if ru is not None and (isinstance(ru, bool) or not isinstance(ru, (int, float)) or ru <= 0):
         raise bad_request("'ru_per_second' must be a positive number or null.")
     with app.store.write() as conn:
-        conn.execute("UPDATE containers SET throughput=? WHERE rid=?", (ru, info.rid))
-    hook = app.extras.get("throughput_hook")
-    if hook is not None:
-        hook.set_rate(f"{info.db_id}/{info.id}", ru)
+        content = None if ru is None else offers.manual_content(ru)
+        offers.set_offer(conn, info.rid, info.self_link, content)
+    apply_rate(app, info.rid, ru, (info.db_id, info.id))
     return json_response(200, {"ru_per_second": ru})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from cosmosdb_emulator import catalog
+from cosmosdb_emulator import catalog, routing
 from cosmosdb_emulator.catalog import ContainerInfo
 from cosmosdb_emulator.documents import PartitionKey
 from cosmosdb_emulator.epk import MAX_EPK, MIN_EPK, decode_header_value
@@ -16,12 +16,29 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 10_000
 
 
+SUBSTATUS_COLLECTION_RID_MISMATCH = 1024
+
+
 def container(conn: sqlite3.Connection, request: Request) -> ContainerInfo:
-    """The container the request path names (404 if it or its database is missing)."""
+    """The container the request path names (404 if it or its database is missing).
+
+    A request under the container (documents, pkranges, queries, change feed) that carries
+    ``x-ms-cosmos-intended-collection-rid`` naming another RID - the container was deleted and
+    recreated under the same name since the client cached it - gets 400 with sub-status 1024, as
+    from the service; the SDK then re-reads the container and retries (azure-cosmos 4.17.1
+    ``_retry_utility.py`` / ``_container_recreate_retry_policy.py``).
+    """
     route = request.route
-    return catalog.container_info(
+    info = catalog.container_info(
         conn, route.database or "", route.container or "", route.rid_based
     )
+    intended = request.headers.get("x-ms-cosmos-intended-collection-rid")
+    if intended and route.kind != routing.CONTAINER and intended != info.rid:
+        raise bad_request(
+            f"The container '{info.id}' was recreated: its RID is {info.rid}, not {intended}.",
+            substatus=SUBSTATUS_COLLECTION_RID_MISMATCH,
+        )
+    return info
 
 
 def partition_key(request: Request, required: bool) -> PartitionKey | None:

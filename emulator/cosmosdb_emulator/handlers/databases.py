@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from cosmosdb_emulator import catalog
+import json
+
+from cosmosdb_emulator import catalog, offers
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.errors import not_found
 from cosmosdb_emulator.handlers import query
 from cosmosdb_emulator.handlers.common import container
 from cosmosdb_emulator.messages import Request, Response, text_response
+from cosmosdb_emulator.throughput import apply_rate, forget_database
 
 
 def _feed(rid: str, key: str, texts: list[str]) -> str:
@@ -52,8 +55,11 @@ def read_database(app: App, request: Request) -> Response:
 def delete_database(app: App, request: Request) -> Response:
     """``DELETE /dbs/{db}/`` (204)."""
     with app.store.write() as conn:
-        _, rid = catalog.database_rid(conn, request.route.database or "", request.route.rid_based)
+        db_id, rid = catalog.database_rid(
+            conn, request.route.database or "", request.route.rid_based
+        )
         catalog.delete_database(conn, rid)
+    forget_database(app, db_id)
     return Response(204)
 
 
@@ -71,7 +77,11 @@ def list_containers(app: App, request: Request) -> Response:
 
 
 def create_container(app: App, request: Request) -> Response:
-    """``POST /dbs/{db}/colls/`` (201; 400 for a malformed definition; 409 if it exists)."""
+    """``POST /dbs/{db}/colls/`` (201; 400 for a malformed definition; 409 if it exists).
+
+    ``x-ms-offer-throughput`` / ``x-ms-cosmos-offer-autopilot-settings`` provision the new
+    container's RU/s (an offer, enforced at once; see :mod:`cosmosdb_emulator.offers`).
+    """
     if _is_query(request):
         with app.store.read() as conn:
             _, rid = catalog.database_rid(
@@ -85,9 +95,22 @@ def create_container(app: App, request: Request) -> Response:
             ]
         return query.query_resources(request, texts, rid, "DocumentCollections")
     body = request.json_object()
+    content = offers.content_from_headers(
+        request.headers.get("x-ms-offer-throughput"),
+        request.headers.get("x-ms-cosmos-offer-autopilot-settings"),
+    )
     with app.store.write() as conn:
-        _, rid = catalog.database_rid(conn, request.route.database or "", request.route.rid_based)
+        db_id, rid = catalog.database_rid(
+            conn, request.route.database or "", request.route.rid_based
+        )
         text = catalog.create_container(conn, rid, body, app.partitions)
+        coll_id = str(body["id"])
+        rate = None
+        if content is not None:
+            created = json.loads(text)
+            rate = offers.set_offer(conn, created["_rid"], created["_self"], content)
+    # Also clears a bucket left by an earlier container of the same name.
+    apply_rate(app, "", rate, (db_id, coll_id))
     return text_response(201, text)
 
 
@@ -104,4 +127,5 @@ def delete_container(app: App, request: Request) -> Response:
     with app.store.write() as conn:
         info = container(conn, request)
         catalog.delete_container(conn, info.rid)
+    apply_rate(app, info.rid, None, (info.db_id, info.id))
     return Response(204)
