@@ -1,0 +1,3 @@
+"""Singer target for Azure Cosmos DB (NoSQL API)."""
+
+from __future__ import annotations

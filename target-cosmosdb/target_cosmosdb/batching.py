@@ -1,0 +1,163 @@
+"""Pure batching logic: dedupe, group by logical partition, and cut into batch-sized chunks.
+
+Limits (Cosmos DB "Transactional batch" docs; wire protocol notes §10): one transactional batch
+holds at most 100 operations, all for one logical partition key, and its request body is at most
+2 MB. The SDK enforces none of this; the service answers 400 or 413.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from dataclasses import dataclass, field
+
+from target_cosmosdb import partition_key as pkmod
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+#: Most operations in one transactional batch.
+MAX_BATCH_OPERATIONS = 100
+#: Largest transactional batch request body, in bytes.
+MAX_BATCH_BYTES = 2 * 1024 * 1024
+#: Bytes the batch envelope adds per operation (``{"operationType":"Upsert","resourceBody":}`` and
+#: a comma), rounded up.
+OPERATION_OVERHEAD_BYTES = 64
+
+#: What one record asks for.
+Action = t.Literal["upsert", "create", "patch", "delete"]
+
+
+@dataclass
+class WriteItem:
+    """One record's write, ready for a transactional batch.
+
+    Attributes:
+        stream: Stream name, for messages and dead letters.
+        line: Input line number of the record (1-based), or None when unknown.
+        doc_id: Document id.
+        pk: Partition key components (:func:`target_cosmosdb.partition_key.extract`).
+        action: ``upsert``, ``create``, ``patch`` or ``delete``.
+        doc: The document (None for ``delete``).
+        size: Estimated bytes this item adds to a batch request body.
+        record: The record as received, for dead letters.
+        uncertain: Set when an attempt that included this item ended with an unknown outcome
+            (timeout, dropped connection), so a later 409 on ``create`` may be our own write.
+    """
+
+    stream: str
+    line: int | None
+    doc_id: str
+    pk: pkmod.PartitionKeyValue
+    action: Action
+    doc: dict[str, t.Any] | None
+    size: int
+    record: dict[str, t.Any] | None = None
+    uncertain: bool = field(default=False, compare=False)
+
+    @property
+    def key(self) -> tuple[tuple[t.Any, ...], str]:
+        """``(partition key group, id)``: what identifies one document in a container."""
+        return (pkmod.group_key(self.pk), self.doc_id)
+
+    def describe(self) -> str:
+        """Name the record in messages: stream, line, id and partition key.
+
+        Returns:
+            E.g. ``stream 'orders' line 12 id '42' partition key ["x"]``.
+        """
+        where = f" line {self.line}" if self.line is not None else ""
+        return (
+            f"stream '{self.stream}'{where} id {self.doc_id[:200]!r} "
+            f"partition key {pkmod.describe(self.pk)}"
+        )
+
+
+def estimate_operation_bytes(doc: t.Any) -> int:
+    """Estimate the bytes one operation adds to a batch body.
+
+    The SDK serialises batch bodies as compact JSON (``_synchronized_request.py``), possibly
+    ASCII-escaped, so the ASCII-escaped length (never smaller than the UTF-8 length) is used.
+
+    Args:
+        doc: The operation's resource body (document, or patch operations), or None.
+
+    Returns:
+        Bytes.
+    """
+    body = 0 if doc is None else len(json.dumps(doc, separators=(",", ":"), default=str))
+    return body + OPERATION_OVERHEAD_BYTES
+
+
+def dedupe(items: Iterable[WriteItem]) -> tuple[list[WriteItem], int]:
+    """Collapse items addressing the same document; the last one wins.
+
+    The surviving item keeps the position of the *last* occurrence, so the output order is the
+    order in which the final versions arrived.
+
+    Args:
+        items: Items in arrival order.
+
+    Returns:
+        ``(unique_items, number_of_items_dropped)``.
+    """
+    latest: dict[tuple[tuple[t.Any, ...], str], WriteItem] = {}
+    total = 0
+    for item in items:
+        total += 1
+        latest.pop(item.key, None)
+        latest[item.key] = item
+    return list(latest.values()), total - len(latest)
+
+
+def group_by_partition(items: Iterable[WriteItem]) -> dict[tuple[t.Any, ...], list[WriteItem]]:
+    """Group items by their full (hierarchical) logical partition key.
+
+    Args:
+        items: Items, typically deduplicated.
+
+    Returns:
+        Group key -> items in arrival order.
+    """
+    groups: dict[tuple[t.Any, ...], list[WriteItem]] = {}
+    for item in items:
+        groups.setdefault(pkmod.group_key(item.pk), []).append(item)
+    return groups
+
+
+def chunk(
+    items: Sequence[WriteItem],
+    *,
+    max_operations: int = MAX_BATCH_OPERATIONS,
+    max_bytes: int = MAX_BATCH_BYTES,
+    operations_of: t.Callable[[WriteItem], int] = lambda _item: 1,
+) -> list[list[WriteItem]]:
+    """Cut one partition's items into batches within the operation and size limits.
+
+    An item larger than ``max_bytes`` on its own gets a chunk of its own (the writer then falls
+    back to a point operation).
+
+    Args:
+        items: Items of one logical partition.
+        max_operations: Most operations per chunk.
+        max_bytes: Most estimated body bytes per chunk.
+        operations_of: How many batch operations an item needs (patch can need several).
+
+    Returns:
+        Chunks in order; every item appears exactly once.
+    """
+    chunks: list[list[WriteItem]] = []
+    current: list[WriteItem] = []
+    ops = 0
+    size = 2  # "[" and "]"
+    for item in items:
+        n = operations_of(item)
+        if current and (ops + n > max_operations or size + item.size > max_bytes):
+            chunks.append(current)
+            current, ops, size = [], 0, 2
+        current.append(item)
+        ops += n
+        size += item.size
+    if current:
+        chunks.append(current)
+    return chunks

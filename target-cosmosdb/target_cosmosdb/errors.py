@@ -1,0 +1,35 @@
+"""Errors raised by target-cosmosdb.
+
+Two kinds matter:
+
+* :class:`TargetCosmosDBError` ends the run: the CLI prints its one-line message and exits 1.
+* :class:`RecordRejected` concerns one record only: with ``dead_letter_path`` it is written to
+  the dead-letter file and the run goes on; without it, the run ends with its message.
+"""
+
+from __future__ import annotations
+
+
+class TargetCosmosDBError(Exception):
+    """A fatal error; its message is one line naming the stream, record and setting at fault."""
+
+
+class RecordRejected(Exception):
+    """One record cannot be stored (bad id, oversized document, rejected by Cosmos DB).
+
+    Attributes:
+        reason: One line saying why, without the record's content.
+    """
+
+    def __init__(self, reason: str) -> None:
+        """Create the rejection.
+
+        Args:
+            reason: One line saying why the record cannot be stored.
+        """
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TerminatedDuringDrain(TargetCosmosDBError):
+    """SIGTERM/SIGINT arrived while records were being written; no STATE was acknowledged."""

@@ -1,0 +1,179 @@
+"""Partition key values of documents, for one path (Hash) or up to three (MultiHash, hierarchical).
+
+Rules (Cosmos DB "Partitioning" and "Hierarchical partition keys" docs; the SDK's
+``azure/cosmos/partition_key.py`` and ``_base.py:GetHeaders``):
+
+* A path such as ``/tenant/id`` names a nested property; its value must be a string, number,
+  boolean or null.
+* A document without the property belongs to the *undefined* logical partition. The SDK writes
+  that as ``NonePartitionKeyValue`` (header ``[{}]``); it is not the same as ``null``.
+* Hierarchical keys are given as a list of component values; a missing component is sent as
+  ``{}`` (the SDK normalises it to Undefined when hashing).
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import typing as t
+
+from azure.cosmos.partition_key import NonePartitionKeyValue
+
+from target_cosmosdb.errors import RecordRejected
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+
+class _UndefinedType:
+    """Marker for a partition key component missing from the document."""
+
+    _instance: _UndefinedType | None = None
+
+    def __new__(cls) -> _UndefinedType:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNDEFINED"
+
+
+#: The value of a partition key component missing from the document.
+UNDEFINED = _UndefinedType()
+
+#: Components of one document's partition key, one per path.
+PartitionKeyValue = tuple[t.Any, ...]
+
+MAX_HIERARCHY_DEPTH = 3
+
+
+def parse_paths(setting: t.Any) -> list[str]:
+    """Validate the ``partition_key_path`` setting.
+
+    Args:
+        setting: A path string such as ``"/id"``, or a list of 1 to 3 such paths.
+
+    Returns:
+        The list of paths.
+
+    Raises:
+        ValueError: On an empty list, more than 3 paths, or a path not starting with ``/``.
+    """
+    paths = [setting] if isinstance(setting, str) else list(setting or [])
+    if not paths:
+        raise ValueError("Setting 'partition_key_path' must name at least one path")
+    if len(paths) > MAX_HIERARCHY_DEPTH:
+        raise ValueError(
+            f"Setting 'partition_key_path' has {len(paths)} paths; hierarchical keys allow at "
+            f"most {MAX_HIERARCHY_DEPTH}"
+        )
+    for path in paths:
+        if not isinstance(path, str) or not path.startswith("/") or path == "/" or "//" in path:
+            raise ValueError(
+                f"Setting 'partition_key_path' has invalid path {path!r}; use e.g. '/tenantId'"
+            )
+    return paths
+
+
+def split_path(path: str) -> list[str]:
+    """Split ``/a/b`` into ``["a", "b"]`` (JSON-pointer escapes ``~1`` and ``~0`` decoded).
+
+    Args:
+        path: A partition key path.
+
+    Returns:
+        Property names from the root.
+    """
+    return [p.replace("~1", "/").replace("~0", "~") for p in path.strip("/").split("/")]
+
+
+def extract(doc: Mapping[str, t.Any], paths: Sequence[str]) -> PartitionKeyValue:
+    """Read the partition key components of a document.
+
+    Args:
+        doc: The document.
+        paths: Partition key paths (one for Hash, up to three for MultiHash).
+
+    Returns:
+        One component per path: the value, or :data:`UNDEFINED` when the property is absent.
+        Decimal numbers are returned as float (Cosmos DB hashes numbers as doubles).
+
+    Raises:
+        RecordRejected: When a component is an object or array.
+    """
+    out: list[t.Any] = []
+    for path in paths:
+        node: t.Any = doc
+        for part in split_path(path):
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                node = UNDEFINED
+                break
+        if isinstance(node, decimal.Decimal):
+            node = float(node)
+        if isinstance(node, (dict, list)):
+            raise RecordRejected(
+                f"partition key {path} is an {'object' if isinstance(node, dict) else 'array'}; "
+                "it must be a string, number, boolean or null"
+            )
+        out.append(node)
+    return tuple(out)
+
+
+def to_sdk(value: PartitionKeyValue, *, hierarchical: bool) -> t.Any:
+    """Convert components to the ``partition_key`` argument of the azure-cosmos SDK.
+
+    Args:
+        value: Components from :func:`extract`.
+        hierarchical: True for a MultiHash container.
+
+    Returns:
+        For Hash: the single value, or ``NonePartitionKeyValue`` when undefined.
+        For MultiHash: a list, with ``{}`` for each undefined component.
+    """
+    if not hierarchical:
+        (single,) = value
+        return NonePartitionKeyValue if single is UNDEFINED else single
+    return [{} if v is UNDEFINED else v for v in value]
+
+
+def describe(value: PartitionKeyValue) -> str:
+    """Render components as the JSON array the service sees in ``x-ms-documentdb-partitionkey``.
+
+    Args:
+        value: Components from :func:`extract`.
+
+    Returns:
+        E.g. ``'["x"]'``, ``'[{}]'`` for undefined, ``'["t1",5]'`` for a hierarchical key.
+    """
+    return json.dumps([{} if v is UNDEFINED else v for v in value], separators=(",", ":"))
+
+
+def group_key(value: PartitionKeyValue) -> tuple[t.Any, ...]:
+    """Return a hashable key that tells logical partitions apart.
+
+    ``1`` and ``True`` (or ``0`` and ``False``) are different logical partitions in Cosmos DB but
+    equal in Python, so each component is tagged with its JSON type; ``1`` and ``1.0`` are the
+    same number (a double) in both.
+
+    Args:
+        value: Components from :func:`extract`.
+
+    Returns:
+        A tuple usable as a dict key.
+    """
+    out: list[tuple[str, t.Any]] = []
+    for v in value:
+        if v is UNDEFINED:
+            out.append(("undefined", None))
+        elif v is None:
+            out.append(("null", None))
+        elif isinstance(v, bool):
+            out.append(("bool", v))
+        elif isinstance(v, (int, float)):
+            out.append(("number", float(v)))
+        else:
+            out.append(("string", v))
+    return tuple(out)

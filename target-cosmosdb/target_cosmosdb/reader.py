@@ -1,0 +1,112 @@
+"""Singer message reader that knows line numbers.
+
+singer-sdk's ``SimpleSingerReader`` (``singer_sdk/singerlib/encoding/simple.py``) reports a bad
+line by echoing it whole, without its number, and accepts NaN/Infinity silently. This reader
+numbers lines (1-based), so records and errors can be named by line, skips blank lines, and
+turns any error raised while handling a line into one line that starts with ``Input line N``.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from collections import Counter, defaultdict
+
+from singer_sdk.exceptions import RecordsWithoutSchemaException
+from singer_sdk.io_base import SingerReader
+from singer_sdk.singerlib.exceptions import InvalidInputLine
+from singer_sdk.singerlib.json import deserialize_json
+
+from target_cosmosdb.errors import TargetCosmosDBError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class LineNumberingReader(SingerReader):
+    """Read Singer messages, tracking the current line number in :attr:`line_number`."""
+
+    def __init__(self) -> None:
+        """Create the reader."""
+        super().__init__()
+        self.line_number = 0
+
+    def deserialize_json(self, line: str) -> dict:
+        """Parse one line.
+
+        Args:
+            line: The line's text.
+
+        Returns:
+            The message dict (floats as ``Decimal``, NaN/Infinity as float NaN/inf so that the
+            record's field can be named later).
+
+        Raises:
+            TargetCosmosDBError: If the line is not a JSON object.
+        """
+        try:
+            message = deserialize_json(line)
+        except json.JSONDecodeError as exc:
+            raise TargetCosmosDBError(
+                f"Input line {self.line_number} is not valid JSON ({exc.msg} at column "
+                f"{exc.colno}): {line.strip()[:120]}"
+            ) from None
+        if not isinstance(message, dict):
+            raise TargetCosmosDBError(
+                f"Input line {self.line_number} is not a Singer message (a JSON object)"
+            )
+        return message
+
+    def process_lines(
+        self,
+        file_input: t.IO[str] | None,
+        callbacks: dict[str, Callable[[dict], None]],
+    ) -> Counter[str]:
+        """Handle every line of the input.
+
+        Args:
+            file_input: Readable stream of messages, one per line (stdin when None).
+            callbacks: Message type -> handler.
+
+        Returns:
+            Count of messages per type.
+
+        Raises:
+            TargetCosmosDBError: On a malformed line, an unknown message type, a RECORD before
+                its SCHEMA, or any error raised while handling a line that is not already a
+                :class:`TargetCosmosDBError` (prefixed with the line number).
+        """
+        stats: dict[str, int] = defaultdict(int)
+        source = file_input or self.default_input
+        for line in source:
+            self.line_number += 1
+            if not line.strip():
+                continue
+            self._current_message = line
+            message = self.deserialize_json(line)
+            kind = message.get("type")
+            callback = callbacks.get(kind) if isinstance(kind, str) else None
+            if callback is None or not isinstance(kind, str):
+                raise TargetCosmosDBError(
+                    f"Input line {self.line_number}: unknown or missing message type {kind!r}"
+                )
+            try:
+                callback(message)
+            except TargetCosmosDBError:
+                raise
+            except RecordsWithoutSchemaException as exc:
+                raise TargetCosmosDBError(
+                    f"Input line {self.line_number}: RECORD for stream "
+                    f"'{message.get('stream')}' arrived before its SCHEMA message"
+                ) from exc
+            except InvalidInputLine as exc:
+                raise TargetCosmosDBError(
+                    f"Input line {self.line_number}: {str(exc).splitlines()[0][:300]}"
+                ) from exc
+            except (KeyError, ValueError, TypeError) as exc:
+                raise TargetCosmosDBError(
+                    f"Input line {self.line_number} ({kind} message): {type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0][:300] if str(exc) else ''}"
+                ) from exc
+            stats[kind] += 1
+        return Counter(**stats)

@@ -1,0 +1,196 @@
+"""Cosmos DB resources shared by every sink of one target run.
+
+One client (with the RU meter and SDK-level 429 retries switched off), the database, one proxy
+and partition key definition per container, one AIMD limiter per container, and one thread pool.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import typing as t
+from dataclasses import dataclass
+
+from azure.cosmos import PartitionKey, ThroughputProperties
+from azure.cosmos.exceptions import CosmosHttpResponseError, CosmosResourceNotFoundError
+
+from cosmosdb_shared import RequestChargeMeter, build_client, describe_error
+from target_cosmosdb.errors import TargetCosmosDBError
+from target_cosmosdb.writer import AdaptiveLimiter, throttle_free_policy
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy
+
+#: Characters Cosmos DB forbids in resource names (databases, containers).
+_FORBIDDEN_NAME_CHARS = frozenset("/\\?#")
+
+
+@dataclass
+class ContainerInfo:
+    """A resolved container.
+
+    Attributes:
+        name: Container id.
+        proxy: The SDK proxy.
+        pk_paths: Its partition key paths as the service reports them.
+        limiter: AIMD limiter shared by every stream writing to it.
+    """
+
+    name: str
+    proxy: ContainerProxy
+    pk_paths: list[str]
+    limiter: AdaptiveLimiter
+
+
+class CosmosResources:
+    """Lazily created, thread-safe access to the account's database and containers.
+
+    Args:
+        config: Target configuration.
+        user_agent: User-Agent suffix.
+    """
+
+    def __init__(self, config: Mapping[str, t.Any], *, user_agent: str) -> None:
+        self.config = config
+        self.meter = RequestChargeMeter()
+        self.max_concurrency = int(config.get("max_concurrency") or 16)
+        self.abort = threading.Event()
+        self._lock = threading.RLock()
+        self._client: CosmosClient | None = None
+        self._database: DatabaseProxy | None = None
+        self._containers: dict[str, ContainerInfo] = {}
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._user_agent = user_agent
+
+    @property
+    def client(self) -> CosmosClient:
+        """The client; built on first use (reads the account, so bad credentials fail here).
+
+        Raises:
+            CosmosConnectionError: On bad settings or an unreachable/refusing account.
+        """
+        with self._lock:
+            if self._client is None:
+                self._client = build_client(
+                    self.config,
+                    meter=self.meter,
+                    user_agent=self._user_agent,
+                    connection_policy=throttle_free_policy(),
+                )
+            return self._client
+
+    @property
+    def executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        """Thread pool of ``max_concurrency`` workers running transactional batches."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=self.max_concurrency, thread_name_prefix="cosmos-writer"
+                )
+            return self._executor
+
+    def _get_database(self) -> DatabaseProxy:
+        if self._database is not None:
+            return self._database
+        client = self.client
+        name = str(self.config["database"])
+        try:
+            if self.config.get("create_container", True):
+                self._database = client.create_database_if_not_exists(name)
+            else:
+                self._database = client.get_database_client(name)
+                self._database.read()
+        except CosmosResourceNotFoundError:
+            raise TargetCosmosDBError(
+                f"Database '{name}' (setting 'database') does not exist and "
+                "'create_container' is false"
+            ) from None
+        except CosmosHttpResponseError as exc:
+            raise TargetCosmosDBError(
+                f"Cannot open database '{name}' (setting 'database'): {describe_error(exc)}"
+            ) from None
+        return self._database
+
+    def container(self, name: str, pk_paths: list[str], *, stream: str) -> ContainerInfo:
+        """Return the container ``name``, creating it when missing and allowed.
+
+        An existing container keeps its own partition key definition; it is read from the
+        service (``GET /dbs/{db}/colls/{c}``) and used for every record.
+
+        Args:
+            name: Container id.
+            pk_paths: Partition key paths for a container this target creates.
+            stream: Stream name (messages).
+
+        Returns:
+            The container.
+
+        Raises:
+            TargetCosmosDBError: On an invalid name, a missing container with
+                ``create_container`` false, or a service error (one line).
+        """
+        with self._lock:
+            cached = self._containers.get(name)
+        if cached is not None:
+            return cached
+        if not name or _FORBIDDEN_NAME_CHARS.intersection(name) or len(name) > 255:
+            raise TargetCosmosDBError(
+                f"Stream '{stream}': {name!r} is not a valid container name (1-255 characters, "
+                "no / \\ ? #); set 'container' or rename the stream with a stream map __alias__"
+            )
+        with self._lock:
+            database = self._get_database()
+            cached = self._containers.get(name)
+            if cached is not None:
+                return cached
+            try:
+                if self.config.get("create_container", True):
+                    proxy = database.create_container_if_not_exists(
+                        name,
+                        partition_key=(
+                            PartitionKey(path=pk_paths, kind="MultiHash", version=2)
+                            if len(pk_paths) > 1
+                            else PartitionKey(path=pk_paths[0], kind="Hash", version=2)
+                        ),
+                        **self._throughput_kwargs(),
+                    )
+                else:
+                    proxy = database.get_container_client(name)
+                properties = proxy.read()
+            except CosmosResourceNotFoundError:
+                raise TargetCosmosDBError(
+                    f"Stream '{stream}': container '{name}' does not exist in database "
+                    f"'{self.config['database']}' and 'create_container' is false"
+                ) from None
+            except CosmosHttpResponseError as exc:
+                raise TargetCosmosDBError(
+                    f"Stream '{stream}': cannot open container '{name}': {describe_error(exc)}"
+                ) from None
+            actual = list((properties.get("partitionKey") or {}).get("paths") or pk_paths)
+            info = ContainerInfo(name, proxy, actual, AdaptiveLimiter(self.max_concurrency))
+            self._containers[name] = info
+            return info
+
+    def _throughput_kwargs(self) -> dict[str, t.Any]:
+        manual = self.config.get("container_throughput")
+        autoscale = self.config.get("autoscale_max_throughput")
+        if manual and autoscale:
+            raise TargetCosmosDBError(
+                "Settings 'container_throughput' and 'autoscale_max_throughput' contradict: give one"
+            )
+        if manual:
+            return {"offer_throughput": int(manual)}
+        if autoscale:
+            return {
+                "offer_throughput": ThroughputProperties(auto_scale_max_throughput=int(autoscale))
+            }
+        return {}
+
+    def shutdown(self) -> None:
+        """Stop the thread pool (waits for running batches unless aborted)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=not self.abort.is_set(), cancel_futures=True)

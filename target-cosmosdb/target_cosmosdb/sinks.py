@@ -1,0 +1,313 @@
+"""The batch sink: turns one stream's records into deduplicated, partition-grouped batches."""
+
+from __future__ import annotations
+
+import enum
+import typing as t
+
+from singer_sdk import metrics
+from singer_sdk.exceptions import InvalidRecord
+from singer_sdk.sinks import BatchSink
+
+from target_cosmosdb import partition_key as pkmod
+from target_cosmosdb.batching import WriteItem, dedupe, estimate_operation_bytes
+from target_cosmosdb.documents import (
+    NonFiniteNumberError,
+    check_size,
+    document_size,
+    to_document,
+)
+from target_cosmosdb.errors import RecordRejected, TargetCosmosDBError
+from target_cosmosdb.ids import IdStrategy, MissingIdError, check_id
+from target_cosmosdb.validation import FastJSONSchemaValidator
+from target_cosmosdb.writer import BatchWriter, WriteStats, reject_or_fail
+
+if t.TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from singer_sdk.helpers._typing import DatetimeErrorTreatmentEnum
+    from singer_sdk.sinks.core import BaseJSONSchemaValidator
+    from singer_sdk.target_base import Target
+
+    from target_cosmosdb.target import TargetCosmosDB
+
+_ACTIONS: dict[str, t.Literal["upsert", "create", "patch"]] = {
+    "upsert": "upsert",
+    "insert": "create",
+    "append": "create",
+    "patch": "patch",
+}
+
+
+class CosmosMetric(str, enum.Enum):
+    """METRIC names emitted by target-cosmosdb (singer-sdk ``Point`` accepts any str enum)."""
+
+    RECORDS_WRITTEN = "cosmos_records_written"
+    RECORDS_DELETED = "cosmos_records_deleted"
+    RECORDS_SKIPPED = "cosmos_records_skipped"
+    RECORDS_DEAD_LETTERED = "cosmos_records_dead_lettered"
+    BATCHES = "cosmos_batch_count"
+    REQUEST_UNITS = "cosmos_request_units"
+    THROTTLES = "cosmos_throttle_count"
+    THROTTLE_WAIT = "cosmos_throttle_wait_seconds"
+    RETRIES = "cosmos_transient_retry_count"
+
+
+class CosmosDBSink(BatchSink):
+    """Write one stream to a Cosmos DB container.
+
+    Records are turned into :class:`~target_cosmosdb.batching.WriteItem` as they arrive (id,
+    partition key, size and schema are checked at once, so a bad record fails or is
+    dead-lettered with its line number) and written when the sink drains.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        stream_name: str,
+        schema: dict,
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        """Create the sink.
+
+        Args:
+            target: The :class:`~target_cosmosdb.target.TargetCosmosDB`.
+            stream_name: Stream name (after stream maps).
+            schema: The stream's schema.
+            key_properties: The stream's key properties.
+
+        Raises:
+            TargetCosmosDBError: If ``id_strategy`` cannot work for this stream.
+        """
+        self.cosmos_target = t.cast("TargetCosmosDB", target)
+        self._pending_rejection: str | None = None
+        super().__init__(target, stream_name, schema, key_properties)
+        try:
+            self.id_strategy = IdStrategy(
+                str(self.config.get("id_strategy") or "field"),
+                str(self.config.get("id_field") or "id"),
+                self.key_properties,
+            )
+        except ValueError as exc:
+            raise TargetCosmosDBError(f"Stream '{stream_name}': {exc}") from None
+        self.write_mode = str(self.config.get("write_mode") or "upsert")
+        self.hard_delete = bool(self.config.get("hard_delete", False))
+        self.stats = WriteStats()
+        self._reported: dict[str, float] = {}
+
+    # -- singer-sdk hooks -----------------------------------------------------------------------
+
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """Use the compiled fastjsonschema validator (same verdicts, much faster).
+
+        Returns:
+            The validator, or None when ``validate_records`` is false.
+        """
+        return FastJSONSchemaValidator(self.schema) if self.validate_schema else None
+
+    def setup(self) -> None:
+        """Resolve (create) the container and build the writer."""
+        resources = self.cosmos_target.resources
+        name = str(self.config.get("container") or self.stream_name)
+        self.container = resources.container(
+            name, self.cosmos_target.pk_paths, stream=self.stream_name
+        )
+        self.pk_paths = self.container.pk_paths
+        self.writer = BatchWriter(
+            self.container.proxy,
+            pk_paths=self.pk_paths,
+            stream=self.stream_name,
+            limiter=self.container.limiter,
+            executor=resources.executor,
+            abort=resources.abort,
+            stats=self.stats,
+            on_reject=reject_or_fail(self.cosmos_target.dead_letters),
+            write_mode=self.write_mode,
+            meter=resources.meter,
+        )
+
+    def _remove_sdc_metadata_from_record(self, record: dict) -> None:
+        """Drop singer-sdk metadata, but keep ``_sdc_deleted_at`` (it drives ``hard_delete``).
+
+        Args:
+            record: The record, changed in place.
+        """
+        deleted_at = record.get("_sdc_deleted_at")
+        super()._remove_sdc_metadata_from_record(record)
+        if deleted_at is not None:
+            record["_sdc_deleted_at"] = deleted_at
+
+    def _parse_timestamps_in_record(
+        self, record: dict, schema: dict, treatment: DatetimeErrorTreatmentEnum
+    ) -> None:
+        """Keep date-time strings exactly as sent (documents are copied field by field)."""
+
+    def _validate_and_parse(self, record: dict) -> dict:
+        """Validate against the stream schema; a failure is remembered for :meth:`process_record`.
+
+        Args:
+            record: The record.
+
+        Returns:
+            The record, unchanged.
+        """
+        if self._validator is not None:
+            try:
+                self._validator.validate(record)
+            except InvalidRecord as exc:
+                message = str(exc.error_message if hasattr(exc, "error_message") else exc)
+                self._pending_rejection = f"record does not match the stream schema: {message}"
+        return record
+
+    # -- records --------------------------------------------------------------------------------
+
+    def _name_record(self, record: dict, line: int | None) -> str:
+        where = f" line {line}" if line is not None else ""
+        keys = ", ".join(f"{k}={record.get(k)!r}" for k in self.key_properties)
+        return f"Stream '{self.stream_name}'{where}" + (f" (key properties {keys})" if keys else "")
+
+    def _reject(
+        self,
+        record: dict,
+        reason: str,
+        line: int | None,
+        doc_id: str | None,
+        pk: pkmod.PartitionKeyValue | None,
+    ) -> None:
+        dead = self.cosmos_target.dead_letters
+        if dead is None:
+            ident = f" id {doc_id[:200]!r}" if doc_id is not None else ""
+            raise TargetCosmosDBError(
+                f"{self._name_record(record, line)}{ident}: {reason} (set 'dead_letter_path' to "
+                "divert such records)"
+            )
+        dead.write(
+            stream=self.stream_name,
+            reason=reason,
+            record=record,
+            doc_id=doc_id,
+            line=line,
+            partition_key=pkmod.describe(pk) if pk is not None else None,
+        )
+        self.stats.add(dead_lettered=1)
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Turn the record into a write, or fail / dead-letter it.
+
+        Args:
+            record: The record after stream maps and metadata.
+            context: The batch context; writes collect in ``context["items"]``.
+
+        Raises:
+            TargetCosmosDBError: For a record without id, with NaN/Infinity, or refused while no
+                ``dead_letter_path`` is set.
+        """
+        line = self.cosmos_target.line_number
+        rejection, self._pending_rejection = self._pending_rejection, None
+        try:
+            doc_id = self.id_strategy.make_id(record)
+        except MissingIdError as exc:
+            if rejection:
+                self._reject(record, rejection, line, None, None)
+                return
+            raise TargetCosmosDBError(f"{self._name_record(record, line)}: {exc}") from None
+        if rejection:
+            self._reject(record, rejection, line, doc_id, None)
+            return
+        try:
+            doc = to_document(record)
+        except NonFiniteNumberError as exc:
+            raise TargetCosmosDBError(
+                f"{self._name_record(record, line)} id {doc_id!r}: {exc}"
+            ) from None
+        doc["id"] = doc_id
+        deleted = self.hard_delete and record.get("_sdc_deleted_at") is not None
+        pk: pkmod.PartitionKeyValue | None = None
+        try:
+            check_id(doc_id)
+            pk = pkmod.extract(doc, self.pk_paths)
+            size = document_size(doc)
+            if not deleted:
+                check_size(size)
+        except RecordRejected as exc:
+            self._reject(record, exc.reason, line, doc_id, pk)
+            return
+        item = WriteItem(
+            stream=self.stream_name,
+            line=line,
+            doc_id=doc_id,
+            pk=pk,
+            action="delete" if deleted else _ACTIONS[self.write_mode],
+            doc=None if deleted else doc,
+            size=estimate_operation_bytes(None if deleted else doc),
+            record=record if self.cosmos_target.dead_letters is not None else None,
+        )
+        context.setdefault("items", []).append(item)
+
+    def process_batch(self, context: dict) -> None:
+        """Write the batch: dedupe (last wins), group by partition key, run batches.
+
+        Args:
+            context: The batch context with ``items``.
+        """
+        items: list[WriteItem] = context.get("items", [])
+        unique, dropped = dedupe(items)
+        if dropped:
+            self.tally_duplicate_merged(dropped)
+        self.cosmos_target.begin_drain()
+        try:
+            self.writer.write(unique)
+        finally:
+            self.cosmos_target.end_drain()
+        self.emit_metrics()
+
+    # -- metrics --------------------------------------------------------------------------------
+
+    def _counters(self) -> dict[CosmosMetric, float]:
+        charge = self.cosmos_target.resources.meter.totals(self.stream_name)
+        return {
+            CosmosMetric.RECORDS_WRITTEN: self.stats.written,
+            CosmosMetric.RECORDS_DELETED: self.stats.deleted,
+            CosmosMetric.RECORDS_SKIPPED: self.stats.skipped,
+            CosmosMetric.RECORDS_DEAD_LETTERED: self.stats.dead_lettered,
+            CosmosMetric.BATCHES: self.stats.batches,
+            CosmosMetric.REQUEST_UNITS: round(charge.request_units, 2),
+            CosmosMetric.THROTTLES: self.stats.throttles,
+            CosmosMetric.THROTTLE_WAIT: round(self.stats.throttle_wait_seconds, 3),
+            CosmosMetric.RETRIES: self.stats.retries,
+        }
+
+    def emit_metrics(self) -> None:
+        """Log one METRIC counter line per metric that changed since the last call."""
+        logger = metrics.get_metrics_logger()
+        tags = {"stream": self.stream_name, "container": self.container.name}
+        for metric, value in self._counters().items():
+            delta = value - self._reported.get(metric.value, 0)
+            if not delta:
+                continue
+            self._reported[metric.value] = value
+            point = metrics.Point(
+                "counter",
+                t.cast("metrics.Metric", metric),
+                round(delta, 3) if isinstance(delta, float) else delta,
+                tags,
+            )
+            metrics.log(logger, point)
+
+    def summary(self) -> str:
+        """Return this stream's totals in one short phrase.
+
+        Returns:
+            E.g. ``"orders: 10 written, 1 deleted, 0 skipped, 0 dead-lettered, 1 batches,
+            12.4 RU, 0 throttles (0.0 s waited)"``.
+        """
+        c = self._counters()
+        return (
+            f"{self.stream_name}: {int(c[CosmosMetric.RECORDS_WRITTEN])} written, "
+            f"{int(c[CosmosMetric.RECORDS_DELETED])} deleted, "
+            f"{int(c[CosmosMetric.RECORDS_SKIPPED])} skipped, "
+            f"{int(c[CosmosMetric.RECORDS_DEAD_LETTERED])} dead-lettered, "
+            f"{int(c[CosmosMetric.BATCHES])} batches, {c[CosmosMetric.REQUEST_UNITS]:.1f} RU, "
+            f"{int(c[CosmosMetric.THROTTLES])} throttles "
+            f"({c[CosmosMetric.THROTTLE_WAIT]:.1f} s waited)"
+        )

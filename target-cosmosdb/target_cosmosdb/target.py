@@ -1,0 +1,358 @@
+"""target-cosmosdb: the Singer target class, its settings and its CLI error handling."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import typing as t
+
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
+from singer_sdk.target_base import Target
+
+from cosmosdb_shared import CosmosConnectionError, connection_properties, secret_values
+from cosmosdb_shared.redaction import SecretRedactionFilter, install_redaction
+from target_cosmosdb import partition_key as pkmod
+from target_cosmosdb.dead_letters import DeadLetterWriter
+from target_cosmosdb.errors import TargetCosmosDBError, TerminatedDuringDrain
+from target_cosmosdb.ids import ID_STRATEGIES
+from target_cosmosdb.reader import LineNumberingReader
+from target_cosmosdb.resources import CosmosResources
+from target_cosmosdb.sinks import CosmosDBSink
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import PurePath
+    from types import FrameType
+
+    from singer_sdk.plugin_base import _ConfigInput
+    from singer_sdk.sinks import Sink
+
+WRITE_MODES = ("upsert", "insert", "append", "patch")
+
+
+def target_properties() -> th.PropertiesList:
+    """Return the target's settings (connection settings from cosmosdb_shared first).
+
+    Returns:
+        The settings as a singer-sdk ``PropertiesList``.
+    """
+    return th.PropertiesList(
+        *connection_properties(),
+        th.Property(
+            "container",
+            th.StringType,
+            description=(
+                "Container that receives every stream. Default: one container per stream, named "
+                "like the stream (rename streams with a stream map `__alias__`)."
+            ),
+        ),
+        th.Property(
+            "create_container",
+            th.BooleanType,
+            default=True,
+            description=(
+                "Create the database and missing containers. When false, a missing database or "
+                "container fails the run."
+            ),
+        ),
+        th.Property(
+            "partition_key_path",
+            th.CustomType(
+                {
+                    "anyOf": [
+                        {"type": "string"},
+                        {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "minItems": 1,
+                            "maxItems": 3,
+                        },
+                    ]
+                }
+            ),
+            default="/id",
+            description=(
+                "Partition key path of containers this target creates, e.g. `/tenantId`, or a "
+                "list of up to 3 paths for a hierarchical (MultiHash) key. Existing containers "
+                "keep their own definition, which is read from the service and used instead."
+            ),
+        ),
+        th.Property(
+            "container_throughput",
+            th.IntegerType,
+            description="Manual throughput (RU/s) for containers this target creates.",
+        ),
+        th.Property(
+            "autoscale_max_throughput",
+            th.IntegerType,
+            description=(
+                "Autoscale maximum throughput (RU/s) for containers this target creates. "
+                "Mutually exclusive with `container_throughput`."
+            ),
+        ),
+        th.Property(
+            "write_mode",
+            th.StringType,
+            default="upsert",
+            allowed_values=list(WRITE_MODES),
+            description=(
+                "`upsert` (create or replace), `insert` (create; an existing id fails the run), "
+                "`append` (create; existing ids are skipped and counted) or `patch` (set the "
+                "record's fields on an existing document, creating it when absent)."
+            ),
+        ),
+        th.Property(
+            "id_field",
+            th.StringType,
+            default="id",
+            description="Record field holding the document id for `id_strategy: field`.",
+        ),
+        th.Property(
+            "id_strategy",
+            th.StringType,
+            default="field",
+            allowed_values=list(ID_STRATEGIES),
+            description=(
+                "`field` (the `id_field` value), `key_properties` (key property values joined "
+                "with `|`) or `hash` (SHA-256 of the key property values, or of the whole record "
+                "for a stream without key properties). All are deterministic, so a replay "
+                "overwrites. Non-string ids are stringified."
+            ),
+        ),
+        th.Property(
+            "hard_delete",
+            th.BooleanType,
+            default=False,
+            description=(
+                "Delete the document of a record that has `_sdc_deleted_at` (a missing document "
+                "is fine). When false, such records are stored with that field."
+            ),
+        ),
+        th.Property(
+            "max_concurrency",
+            th.IntegerType,
+            default=16,
+            description=(
+                "Most transactional batches in flight at once. Lowered automatically (halved) "
+                "while Cosmos DB throttles (429) and raised slowly again on success."
+            ),
+        ),
+        th.Property(
+            "dead_letter_path",
+            th.StringType,
+            description=(
+                "JSONL file receiving records Cosmos DB or the target refuses (bad id, document "
+                "over 2 MB, schema violation, write refused), each with stream, line, id and "
+                "reason. Without it such a record fails the run with that message."
+            ),
+        ),
+    )
+
+
+class TargetCosmosDB(Target):
+    """Singer target writing records to Azure Cosmos DB (NoSQL API) in transactional batches."""
+
+    name = "target-cosmosdb"
+    config_jsonschema = target_properties().to_dict()
+    default_sink_class = CosmosDBSink
+    message_reader_class = LineNumberingReader
+    capabilities: t.ClassVar[list[t.Any]] = [
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+        PluginCapabilities.STRUCTURED_LOGGING,
+        TargetCapabilities.VALIDATE_RECORDS,
+        TargetCapabilities.HARD_DELETE,
+    ]
+
+    _redaction: t.ClassVar[SecretRedactionFilter | None] = None
+
+    def __init__(
+        self,
+        *,
+        config: dict | PurePath | str | list[PurePath | str] | None = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        setup_mapper: bool = True,
+        message_reader: t.Any = None,
+    ) -> None:
+        """Create the target; checks settings, builds the client (reads the account).
+
+        Args:
+            config: Settings dict or file path(s).
+            parse_env_config: Also read ``TARGET_COSMOSDB_*`` environment variables.
+            validate_config: Validate settings against the JSON schema.
+            setup_mapper: Set up stream maps.
+            message_reader: Message reader (tests).
+
+        Raises:
+            TargetCosmosDBError: On a contradictory or invalid setting.
+            CosmosConnectionError: On bad credentials or an unreachable account.
+        """
+        self._drain_lock = threading.Lock()
+        self._active_drains = 0
+        super().__init__(
+            config=config,
+            parse_env_config=parse_env_config,
+            validate_config=validate_config,
+            setup_mapper=setup_mapper,
+            message_reader=message_reader,
+        )
+        TargetCosmosDB._redaction = install_redaction(secret_values(self.config))
+        # azure-core's HTTP logging policy logs every request and response at INFO.
+        logging.getLogger("azure").setLevel(logging.WARNING)
+        try:
+            self.pk_paths = pkmod.parse_paths(self.config.get("partition_key_path") or "/id")
+        except ValueError as exc:
+            raise TargetCosmosDBError(str(exc)) from None
+        if self.config.get("container_throughput") and self.config.get("autoscale_max_throughput"):
+            raise TargetCosmosDBError(
+                "Settings 'container_throughput' and 'autoscale_max_throughput' contradict: give one"
+            )
+        if int(self.config.get("max_concurrency") or 16) < 1:
+            raise TargetCosmosDBError("Setting 'max_concurrency' must be at least 1")
+        self.resources = CosmosResources(
+            self.config, user_agent=f"{self.name}/{self.plugin_version}"
+        )
+        path = self.config.get("dead_letter_path")
+        self.dead_letters = DeadLetterWriter(path) if path else None
+        _ = self.resources.client  # fail fast on bad credentials, before reading any input
+
+    # -- line numbers ---------------------------------------------------------------------------
+
+    @property
+    def line_number(self) -> int | None:
+        """Number (1-based) of the input line being handled, when the reader tracks it."""
+        return getattr(self.message_reader, "line_number", None)
+
+    # -- drains and STATE -----------------------------------------------------------------------
+
+    def begin_drain(self) -> None:
+        """Mark that records are being written (SIGTERM must not acknowledge them now)."""
+        with self._drain_lock:
+            self._active_drains += 1
+
+    def end_drain(self) -> None:
+        """Mark the end of a :meth:`begin_drain` section."""
+        with self._drain_lock:
+            self._active_drains -= 1
+
+    def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
+        self.begin_drain()
+        try:
+            super()._drain_all(sink_list, parallelism)
+        finally:
+            self.end_drain()
+
+    def _write_state_message(self, state: dict) -> None:
+        """Emit STATE once everything before it is written (and dead letters are on disk).
+
+        Args:
+            state: The latest STATE value received.
+        """
+        if self.resources.abort.is_set():
+            return  # terminated mid-drain: acknowledge nothing more
+        if self.dead_letters is not None:
+            self.dead_letters.sync()
+        super()._write_state_message(state)
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """Stop on SIGTERM/SIGINT without acknowledging unwritten records (singer-sdk #3775).
+
+        Outside a drain, singer-sdk's behaviour is kept: drain every sink, emit STATE, exit 0.
+        During a drain (the SDK would re-enter the sink and emit STATE for records still in
+        flight), writers are aborted, no STATE is emitted, and the run exits 128 + signum.
+
+        Args:
+            signum: Signal number.
+            frame: Interrupted frame.
+
+        Raises:
+            TerminatedDuringDrain: When the signal arrives while records are being written.
+        """
+        with self._drain_lock:
+            draining = self._active_drains > 0
+        if draining or self.resources.abort.is_set():
+            self.resources.abort.set()
+            raise TerminatedDuringDrain(
+                f"Received signal {signum} while writing records; stopped without emitting "
+                "STATE for them (they will be written again on the next run)"
+            )
+        super()._handle_termination(signum, frame)
+
+    def process_endofpipe(self) -> None:
+        """Drain everything, emit the final STATE, then log the one-line summary."""
+        super().process_endofpipe()
+        if self.dead_letters is not None:
+            self.dead_letters.close()
+        self.resources.shutdown()
+        self.logger.info("%s", self.summary())
+
+    def summary(self) -> str:
+        """Return a one-line summary of every stream's writes.
+
+        Returns:
+            E.g. ``"Summary: orders: 10 written, 0 deleted, 0 skipped, 0 dead-lettered, 1
+            batches, 12.4 RU, 0 throttles (0.0 s waited) | total: 12.4 RU"``.
+        """
+        parts = []
+        sinks = {**{s.stream_name: s for s in self._sinks_to_clear}, **self._sinks_active}
+        for _name, sink in sorted(sinks.items()):
+            if isinstance(sink, CosmosDBSink):
+                parts.append(sink.summary())
+        total = self.resources.meter.totals()
+        return (
+            f"Summary: {' | '.join(parts) if parts else 'no streams'} | total: "
+            f"{total.request_units:.1f} RU, {total.requests} requests, {total.throttles} throttles"
+        )
+
+    # -- CLI ------------------------------------------------------------------------------------
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        file_input: t.IO[str] | None = None,
+    ) -> None:
+        """Run the target; a fatal error becomes one stderr line and a non-zero exit.
+
+        Args:
+            about: Print metadata and settings.
+            about_format: ``json`` or ``markdown`` for ``--about``.
+            config: Settings files or ``ENV``.
+            file_input: Read messages from this file instead of stdin.
+        """
+        try:
+            super().invoke(
+                about=about, about_format=about_format, config=config, file_input=file_input
+            )
+        except (SystemExit, ConfigValidationError):
+            raise
+        except TerminatedDuringDrain as exc:
+            cls._fail(str(exc), 128 + signal.SIGTERM, hard=True)
+        except (TargetCosmosDBError, CosmosConnectionError) as exc:
+            cls._fail(str(exc), 1)
+        except Exception as exc:
+            logging.getLogger(cls.name).debug("Unexpected error", exc_info=True)
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            cls._fail(f"{type(exc).__name__}: {first[:500]}", 1)
+
+    @classmethod
+    def _fail(cls, message: str, code: int, *, hard: bool = False) -> t.NoReturn:
+        if cls._redaction is not None:
+            message = cls._redaction._scrub(message)
+        message = " ".join(message.split())
+        sys.stdout.flush()
+        sys.stderr.write(f"{cls.name}: error: {message}\n")
+        sys.stderr.flush()
+        if hard:  # worker threads may still be waiting on the network; do not join them
+            os._exit(code)
+        sys.exit(code)
