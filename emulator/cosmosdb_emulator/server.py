@@ -144,12 +144,43 @@ class CosmosRequestHandler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         return f"{self.server.scheme}://{host}/"
 
+    def _read_chunked(self) -> bytes | None:
+        """Read a ``Transfer-Encoding: chunked`` body; ``None`` once it exceeds the limit."""
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            size_line = self.rfile.readline(1024)
+            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+            total += size
+            if total > MAX_REQUEST_BYTES:
+                return None
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(1024)  # CRLF after the chunk
+
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            self._send(error_response(CosmosError(413, "Request size is too large.")), close=True)
-            return
-        body = self.rfile.read(length) if length > 0 else b""
+        too_large = error_response(CosmosError(413, "Request size is too large."))
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            try:
+                chunked = self._read_chunked()
+            except ValueError:
+                self._send(
+                    error_response(CosmosError(400, "Malformed chunked request body.")), close=True
+                )
+                return
+            if chunked is None:
+                self._send(too_large, close=True)
+                return
+            body = chunked
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_REQUEST_BYTES:
+                self._send(too_large, close=True)
+                return
+            body = self.rfile.read(length) if length > 0 else b""
         headers = Headers(list(self.headers.items()))
         try:
             response = handle_request(
