@@ -274,6 +274,26 @@ class Emulator:
         """Remove every fault rule."""
         self.admin("DELETE", "faults")
 
+    def placement(
+        self, database: str, container: str, partition_keys: list[list[Any]]
+    ) -> list[str]:
+        """Range ids that would store documents with these partition keys.
+
+        Args:
+            database: Database id.
+            container: Container id.
+            partition_keys: Header-form keys, e.g. ``[["a"], [1], [None], [{}], ["x", "y"]]``.
+
+        Returns:
+            One physical range id per key, in order.
+        """
+        answer = self.admin(
+            "POST",
+            "placement",
+            {"database": database, "container": container, "partition_keys": partition_keys},
+        )
+        return list(answer["ranges"])
+
     def stats(self) -> dict[str, Any]:
         """Counters from ``GET /_emulator/stats``."""
         return dict(self.admin("GET", "stats"))

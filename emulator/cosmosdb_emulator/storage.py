@@ -79,7 +79,7 @@ class Store:
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA cache_size=-20000")
+            conn.execute("PRAGMA cache_size=-4000")
             conn.execute("PRAGMA temp_store=MEMORY")
             self._local.conn = conn
             with self._all_lock:

@@ -79,10 +79,11 @@ def test_transactional_batch_and_failed_batch_leaves_no_trace(cosmosdb_emulator)
                 ],
                 partition_key=["x", "y"],
             )
-        ids = [
-            d["id"] async for d in coll.query_items("SELECT VALUE c.id FROM c WHERE c.id = 'new'")
-        ]
-        assert ids == []
+        assert info.value.error_index == 1
+        assert info.value.operation_responses[1]["statusCode"] == 409
+        ids = [d async for d in coll.query_items("SELECT VALUE c.id FROM c", partition_key=["x"])]
+        assert len(ids) == 100
+        assert "new" not in ids
 
     _run(cosmosdb_emulator, body)
 

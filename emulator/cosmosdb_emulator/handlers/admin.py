@@ -7,14 +7,19 @@ path without its leading slash, e.g. ``_emulator/split``.
 - ``PUT /_emulator/throughput`` ``{"database","container","ru_per_second": float|null}``
 - ``POST /_emulator/faults`` (a fault rule), ``DELETE /_emulator/faults``
 - ``GET /_emulator/stats``
+- ``POST /_emulator/placement`` ``{"database","container","partition_keys":[[...],...]}`` ->
+  ``{"ranges":[id,...]}``
 """
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from cosmosdb_emulator import catalog, offers
 from cosmosdb_emulator.app import App
+from cosmosdb_emulator.documents import PartitionKey
+from cosmosdb_emulator.epk import decode_header_value
 from cosmosdb_emulator.errors import CosmosError, bad_request
 from cosmosdb_emulator.messages import Request, Response, json_response
 from cosmosdb_emulator.throughput import apply_rate
@@ -58,6 +63,32 @@ def throughput(app: App, request: Request) -> Response:
     return json_response(200, {"ru_per_second": ru})
 
 
+def placement(app: App, request: Request) -> Response:
+    """Where documents with these partition keys are stored: ``{"ranges": [id, ...]}``.
+
+    Body: ``{"database","container","partition_keys": [key, ...]}`` where each key is the
+    ``x-ms-documentdb-partitionkey`` header array the SDK would send (``["a"]``, ``["a", 1]``,
+    ``[{}]`` for undefined). Uses the write path's EPK computation and the online ranges, so a
+    document written with that key is stored in (and served from) the answered range.
+    """
+    body = request.json_object()
+    info = _container_of(app, body)
+    keys = body.get("partition_keys")
+    if not isinstance(keys, list):
+        raise bad_request("'partition_keys' must be a list of partition key arrays.")
+    with app.store.read() as conn:
+        online = catalog.ranges(conn, info.rid)
+    lows = [r.min_epk for r in online]
+    answer = []
+    for index, key in enumerate(keys):
+        try:
+            epk = PartitionKey.of(decode_header_value(key)).epk
+        except ValueError as exc:
+            raise bad_request(f"partition_keys[{index}]: {exc}") from exc
+        answer.append(online[bisect.bisect_right(lows, epk) - 1].id)
+    return json_response(200, {"ranges": answer})
+
+
 def faults(app: App, request: Request) -> Response:
     """Add (POST) or clear (DELETE) fault rules."""
     manager = app.extras.get("faults")
@@ -83,6 +114,7 @@ _ACTIONS = {
     ("faults", "POST"): faults,
     ("faults", "DELETE"): faults,
     ("stats", "GET"): stats,
+    ("placement", "POST"): placement,
 }
 
 
