@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 
 import pytest
@@ -113,3 +114,24 @@ def test_tls_failure_is_one_line(tmp_path):
     assert "TLS" in errors[0] or "certificate" in errors[0].lower()
     assert "Traceback" not in proc.stderr
     assert emu.key not in proc.stderr
+
+
+def test_secrets_stay_out_of_debug_logs(tap_env):
+    seed(tap_env.container("items"), 2)
+    emu = tap_env.emulator
+    config = {
+        "connection_string": f"AccountEndpoint={emu.endpoint};AccountKey={emu.key};",
+        "database": tap_env.name,
+    }
+    proc = subprocess.run(
+        tap_env.args(config),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TAP_COSMOSDB_LOGLEVEL": "DEBUG", "LOGLEVEL": "DEBUG"},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "DEBUG" in proc.stderr
+    assert emu.key not in proc.stderr
+    assert emu.key not in proc.stdout
