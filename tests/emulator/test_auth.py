@@ -56,3 +56,21 @@ def test_names_with_special_characters_are_signed_unencoded(client):
         assert coll.read_item("a b+é%", "x")["id"] == "a b+é%"
     finally:
         client.delete_database(name)
+
+
+@pytest.mark.parametrize("key", [None, "wrong"])
+def test_admin_api_requires_the_signature(cosmosdb_emulator, key):
+    from tests.emulator.conftest import raw_request
+
+    headers = {}
+    if key == "wrong":
+        other = base64.b64encode(b"x" * 64).decode()
+        date = "Mon, 01 Jan 2024 00:00:00 GMT"
+        headers = {"authorization": authorization_header(other, "GET", "", "_emulator/stats", date)}
+    else:
+        headers = {"authorization": ""}
+    status, _, body = raw_request(cosmosdb_emulator, "GET", "_emulator/stats", headers=headers)
+    assert status == 401
+    assert b"Unauthorized" in body
+    # Correctly signed, the same call answers.
+    assert "requests" in cosmosdb_emulator.stats()

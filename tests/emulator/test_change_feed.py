@@ -191,3 +191,72 @@ def test_all_versions_and_deletes(container):
     lsns = [d["metadata"]["lsn"] for d in items]
     assert lsns == sorted(lsns)
     assert len(set(lsns)) == 3
+
+
+def test_avad_metadata_crts_and_partition_key_scope(container):
+    # Start at Now, scoped to one logical partition; the token keeps that scope.
+    list(container.query_items_change_feed(mode="AllVersionsAndDeletes", partition_key="x"))
+    token = container.client_connection.last_response_headers["etag"]
+    before = int(time.time())
+    container.create_item({"id": "a", "pk": "x"})
+    container.create_item({"id": "b", "pk": "y"})
+    container.delete_item("a", "x")
+    after = int(time.time())
+    items = list(
+        container.query_items_change_feed(mode="AllVersionsAndDeletes", continuation=token)
+    )
+    assert [d["metadata"]["operationType"] for d in items] == ["create", "delete"]
+    for d in items:
+        assert before <= d["metadata"]["crts"] <= after
+    assert items[1]["metadata"]["previousImageLSN"] == items[0]["metadata"]["lsn"]
+    assert (items[1]["metadata"]["id"], items[1]["metadata"]["partitionKey"]) == ("a", {"pk": "x"})
+
+
+def test_epk_sub_ranges_split_a_physical_range_exactly(container):
+    _fill(container, 80)
+    whole = next(iter(container.read_feed_ranges()))["Range"]  # ["", "10000...")
+    mid = "08"
+    halves = [
+        {
+            "Range": {
+                "min": whole["min"],
+                "max": mid,
+                "isMinInclusive": True,
+                "isMaxInclusive": False,
+            }
+        },
+        {
+            "Range": {
+                "min": mid,
+                "max": whole["max"],
+                "isMinInclusive": True,
+                "isMaxInclusive": False,
+            }
+        },
+    ]
+    all_items, _ = drain(container, {"Range": whole}, start_time="Beginning")
+    parts = [drain(container, h, start_time="Beginning")[0] for h in halves]
+    assert all(parts)  # 80 items over 17 keys: both halves hold some
+    assert sorted(d["id"] for p in parts for d in p) == sorted(d["id"] for d in all_items)
+    # Each half's items are exactly those whose key the SDK maps into that half.
+    for half, items in zip(halves, parts, strict=True):
+        for d in items:
+            target = container.feed_range_from_partition_key(d["pk"])
+            assert container.is_feed_range_subset(half, target)
+
+
+def test_beginning_now_and_point_in_time_with_feed_range(container):
+    fr = list(container.read_feed_ranges())[1]
+    _fill(container, 40)
+    from_start, _ = drain(container, fr, start_time="Beginning")
+    assert from_start
+    now_items, token = drain(container, fr, start_time="Now")
+    assert now_items == []
+    time.sleep(1.1)  # _ts / crts have one-second resolution
+    cut = datetime.now(timezone.utc)
+    _fill(container, 40, prefix="late")
+    later, _ = drain(container, fr, start_time=cut)
+    resumed, _ = drain(container, fr, continuation=token)
+    assert {d["id"] for d in later} == {d["id"] for d in resumed}
+    assert all(d["id"].startswith("late") for d in later)
+    assert later

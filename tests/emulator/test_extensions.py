@@ -171,3 +171,99 @@ def test_tls_endpoint_works_with_sdk():
         coll.upsert_item({"id": "1", "pk": "p"})
         assert coll.read_item("1", "p")["id"] == "1"
         assert emu.stats()["requests"] > 0
+
+
+@pytest.mark.parametrize(
+    ("status", "substatus", "retry_after"),
+    [
+        (408, None, None),
+        (410, 1002, None),
+        (429, 3200, 250),
+        (449, None, 10),
+        (500, None, None),
+        (503, 21008, None),
+    ],
+)
+def test_injected_error_answer_shape(cosmosdb_emulator, database, status, substatus, retry_after):
+    coll = database.create_container("shape", PartitionKey("/pk"))
+    rule = {"status": status, "operation": "create", "container": "shape", "count": 1}
+    if substatus is not None:
+        rule["substatus"] = substatus
+    if retry_after is not None:
+        rule["retry_after_ms"] = retry_after
+    try:
+        cosmosdb_emulator.inject_fault(**rule)
+        got, headers, _ = create_raw(cosmosdb_emulator, coll, {"id": "1", "pk": "p"}, "p")
+        assert got == status
+        assert headers.get("x-ms-substatus") == (None if substatus is None else str(substatus))
+        assert headers.get("x-ms-retry-after-ms") == (
+            None if retry_after is None else str(retry_after)
+        )
+        assert "x-ms-request-charge" in headers
+        # Count exhausted: the next identical request is applied.
+        assert create_raw(cosmosdb_emulator, coll, {"id": "1", "pk": "p"}, "p")[0] == 201
+    finally:
+        cosmosdb_emulator.clear_faults()
+
+
+def test_query_and_change_feed_charges_follow_items_and_bytes(cosmosdb_emulator, container):
+    import json as _json
+
+    from tests.emulator.conftest import raw_request
+
+    for i in range(30):
+        container.upsert_item({"id": str(i), "pk": "p", "pad": "y" * (i * 40)})
+    link = container.container_link
+    status, headers, body = raw_request(
+        cosmosdb_emulator,
+        "POST",
+        link + "/docs/",
+        {"query": "SELECT * FROM c WHERE c.pk = 'p'", "parameters": []},
+        "docs",
+        link,
+        {
+            "Content-Type": "application/query+json",
+            "x-ms-documentdb-isquery": "True",
+            "x-ms-documentdb-partitionkey": '["p"]',
+        },
+    )
+    assert status == 200
+    items = len(_json.loads(body)["Documents"])
+    assert items == 30
+    expected = round(2 + 0.1 * items + 0.5 * len(body) / 1024, 2)
+    assert float(headers["x-ms-request-charge"]) == pytest.approx(expected, abs=0.011)
+    status, headers, body = raw_request(
+        cosmosdb_emulator,
+        "GET",
+        link + "/docs/",
+        None,
+        "docs",
+        link,
+        {
+            "A-IM": "Incremental feed",
+            "x-ms-documentdb-partitionkeyrangeid": "0",
+            "If-None-Match": "*",
+        },
+    )
+    assert status == 304
+    assert float(headers["x-ms-request-charge"]) == 1.0
+
+
+def test_every_response_carries_a_request_charge(cosmosdb_emulator, container):
+    seen = []
+
+    def hook(headers, _body):
+        seen.append(headers.get("x-ms-request-charge"))
+
+    container.upsert_item({"id": "1", "pk": "p"}, response_hook=hook)
+    container.read_item("1", "p", response_hook=hook)
+    container.read(response_hook=hook)
+    list(container.query_items("SELECT * FROM c", partition_key="p", response_hook=hook))
+    with pytest.raises(CosmosHttpResponseError) as info:
+        container.read_item("missing", "p")
+    assert float(info.value.response.headers["x-ms-request-charge"]) == 1.0
+    status, headers, _ = create_raw(cosmosdb_emulator, container, {"id": "a/b", "pk": "p"}, "p")
+    assert status == 400
+    assert float(headers["x-ms-request-charge"]) == 1.0
+    assert len(seen) == 4
+    assert all(s is not None and float(s) > 0 for s in seen)

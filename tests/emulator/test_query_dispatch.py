@@ -172,3 +172,17 @@ def test_equality_on_partition_key_narrows_but_stays_correct(container):
     ]
     assert sorted(len(r) for r in per_range)[-1] == 4
     assert sum(len(r) for r in per_range) == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "construct"),
+    [
+        ("SELECT * FROM c JOIN t IN c.tags", "JOIN"),
+        ("SELECT * FROM c WHERE ST_DISTANCE(c.p, c.q) > 1", "ST_DISTANCE"),
+    ],
+)
+def test_unsupported_construct_is_400_naming_it(filled, query, construct):
+    with pytest.raises(CosmosHttpResponseError) as info:
+        list(filled.query_items(query, enable_cross_partition_query=True))
+    assert info.value.status_code == 400
+    assert construct in info.value.message
