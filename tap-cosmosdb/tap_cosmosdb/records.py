@@ -16,10 +16,11 @@ import json
 import typing as t
 from collections.abc import Mapping, Sequence
 
+from cosmosdb_shared.conventions import PARTITION_KEY_PROPERTY
+
 #: System properties dropped from every record.
 DROPPED_SYSTEM_PROPERTIES: tuple[str, ...] = ("_rid", "_self", "_attachments")
 
-PARTITION_KEY_PROPERTY = "_sdc_partition_key"
 DELETED_AT_PROPERTY = "_sdc_deleted_at"
 
 _MISSING = object()

@@ -23,6 +23,7 @@ import typing as t
 from singer_sdk import Stream
 from singer_sdk.helpers._catalog import get_selected_schema
 
+from cosmosdb_shared.conventions import PARTITION_KEY_SCHEMA_KEYWORD
 from tap_cosmosdb.change_feed import (
     ALL_VERSIONS_AND_DELETES,
     LATEST_VERSION,
@@ -93,11 +94,35 @@ class CosmosContainerStream(Stream):
         self.container_rid: str | None = container_properties.get("_rid")
         pk = container_properties.get("partitionKey") or {}
         self.partition_key_paths: list[str] = list(pk.get("paths") or [])
+        self._partition_key_definition = {
+            "paths": self.partition_key_paths,
+            "kind": pk.get("kind", "Hash"),
+            "version": pk.get("version", 2),
+        }
         self.primary_keys = [PARTITION_KEY_PROPERTY, "id"]
         self._range_contexts: list[dict[str, str]] | None = None
         self.range_stats: dict[str, ReaderStats] = {}
         self.query_stats: list[t.Any] = []
         self.records_emitted = 0
+
+    def _generate_schema_messages(self) -> t.Generator[t.Any, None, None]:
+        """singer-sdk's SCHEMA messages, declaring the container's partition key definition.
+
+        The schema gains the top-level keyword ``x-cosmosdb-partition-key`` (see
+        :mod:`cosmosdb_shared.conventions`) so that target-cosmosdb can create a destination
+        container with the same key. It is added here, after stream maps, because singer-sdk's
+        catalog schemas keep only standard JSON-schema keywords.
+
+        Yields:
+            SCHEMA messages.
+        """
+        for message in super()._generate_schema_messages():
+            if self.partition_key_paths:
+                message.schema = {
+                    **message.schema,
+                    PARTITION_KEY_SCHEMA_KEYWORD: dict(self._partition_key_definition),
+                }
+            yield message
 
     # Replication method and key ---------------------------------------------------------
 

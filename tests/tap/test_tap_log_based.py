@@ -75,6 +75,19 @@ def test_missing_and_hierarchical_partition_keys(tap_env):
     assert [r["_sdc_partition_key"] for r in run.records("hpk")] == ['["t1","u1"]']
     schema = run.schemas("flat")[0]
     assert schema["key_properties"] == ["_sdc_partition_key", "id"]
+    # The source partition key definition travels in the schema, for target-cosmosdb.
+    assert schema["schema"]["x-cosmosdb-partition-key"]["paths"] == ["/pk"]
+    hpk_schema = run.schemas("hpk")[0]["schema"]["x-cosmosdb-partition-key"]
+    assert hpk_schema["paths"] == ["/t", "/u"]
+    assert hpk_schema["kind"] == "MultiHash"
+
+
+def test_partition_key_definition_survives_an_input_catalog(tap_env):
+    tap_env.container("flat").upsert_item({"id": "a", "pk": "AA"})
+    catalog = tap_env.discover()
+    run = tap_env.run(catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.schemas("flat")[0]["schema"]["x-cosmosdb-partition-key"]["paths"] == ["/pk"]
 
 
 def test_new_nested_field_and_wider_type_arrive_intact(tap_env):
