@@ -62,17 +62,14 @@ def target_properties() -> th.PropertiesList:
         ),
         th.Property(
             "partition_key_path",
+            # A type list rather than anyOf: singer-sdk 0.54.9 appends a bare "null" string to
+            # anyOf for optional settings, which breaks config validation.
             th.CustomType(
                 {
-                    "anyOf": [
-                        {"type": "string"},
-                        {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "minItems": 1,
-                            "maxItems": 3,
-                        },
-                    ]
+                    "type": ["string", "array"],
+                    "items": {"type": "string"},
+                    "minItems": 1,
+                    "maxItems": 3,
                 }
             ),
             default="/id",

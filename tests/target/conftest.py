@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -16,11 +17,16 @@ from tests.conftest import executable, write_config
 METRIC_RE = re.compile(r"METRIC: (\{.*\})")
 
 
-def schema(stream: str, properties: dict | None = None, key_properties: list[str] | None = None) -> dict:
+def schema(
+    stream: str, properties: dict | None = None, key_properties: list[str] | None = None
+) -> dict:
     return {
         "type": "SCHEMA",
         "stream": stream,
-        "schema": {"type": "object", "properties": properties if properties is not None else {"id": {"type": "string"}}},
+        "schema": {
+            "type": "object",
+            "properties": properties if properties is not None else {"id": {"type": "string"}},
+        },
         "key_properties": key_properties if key_properties is not None else [],
     }
 
@@ -50,7 +56,8 @@ class Result:
 
     def metric_total(self, name: str, stream: str | None = None) -> float:
         return sum(
-            m["value"] for m in self.metrics
+            m["value"]
+            for m in self.metrics
             if m["metric"] == name and (stream is None or m["tags"].get("stream") == stream)
         )
 
@@ -99,7 +106,11 @@ class TargetRunner:
         """All documents of a container by id, without system properties."""
         out = {}
         for doc in self.container(name).read_all_items():
-            out[doc["id"]] = {k: v for k, v in doc.items() if k not in {"_rid", "_self", "_etag", "_attachments", "_ts"}}
+            out[doc["id"]] = {
+                k: v
+                for k, v in doc.items()
+                if k not in {"_rid", "_self", "_etag", "_attachments", "_ts"}
+            }
         return out
 
 
@@ -107,7 +118,5 @@ class TargetRunner:
 def target(cosmosdb_emulator, database_name, tmp_path) -> t.Iterator[TargetRunner]:
     runner = TargetRunner(cosmosdb_emulator, database_name, tmp_path)
     yield runner
-    try:
+    with contextlib.suppress(Exception):
         runner.client.delete_database(database_name)
-    except Exception:  # noqa: BLE001 - the test may not have created it
-        pass

@@ -26,8 +26,11 @@ def test_dedupe_last_wins_and_counts():
 
 
 def test_dedupe_same_id_in_different_partitions_is_kept():
-    unique, dropped = dedupe([item("a", ("p1",)), item("a", ("p2",)), item("a", (pkmod.UNDEFINED,))])
-    assert dropped == 0 and len(unique) == 3
+    unique, dropped = dedupe(
+        [item("a", ("p1",)), item("a", ("p2",)), item("a", (pkmod.UNDEFINED,))]
+    )
+    assert dropped == 0
+    assert len(unique) == 3
 
 
 def test_dedupe_delete_after_upsert_wins():
@@ -36,7 +39,12 @@ def test_dedupe_delete_after_upsert_wins():
 
 
 def test_group_by_full_hierarchical_key():
-    items = [item("1", ("t1", "u1")), item("2", ("t1", "u2")), item("3", ("t1", "u1")), item("4", ("t1", pkmod.UNDEFINED))]
+    items = [
+        item("1", ("t1", "u1")),
+        item("2", ("t1", "u2")),
+        item("3", ("t1", "u1")),
+        item("4", ("t1", pkmod.UNDEFINED)),
+    ]
     groups = group_by_partition(items)
     assert sorted(len(g) for g in groups.values()) == [1, 1, 2]
     assert [i.doc_id for i in groups[pkmod.group_key(("t1", "u1"))]] == ["1", "3"]
@@ -66,4 +74,4 @@ def test_chunk_counts_multi_operation_items():
 
 def test_estimate_operation_bytes_not_below_utf8_size():
     doc = {"id": "é" * 1000}
-    assert estimate_operation_bytes(doc) >= len('{"id":"' .encode() + ("é" * 1000).encode() + b'"}')
+    assert estimate_operation_bytes(doc) >= len(b'{"id":"' + ("é" * 1000).encode() + b'"}')

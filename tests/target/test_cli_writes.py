@@ -12,17 +12,36 @@ OPEN_SCHEMA = {"id": {"type": "string"}}
 def test_copy_reproduces_documents_field_by_field(target):
     """tap-cosmosdb output (system properties, _sdc_partition_key, missing pk) round-trips."""
     source = [
-        {"id": "a", "pk": "p1", "n": 1, "f": 2.5, "neg": -0.125, "big": 12345678901234, "t": True,
-         "none": None, "nested": {"x": [1, {"y": "z"}], "e": {}}, "arr": [], "s": "ünï 😀",
-         "when": "2024-01-02T03:04:05.123456Z"},
+        {
+            "id": "a",
+            "pk": "p1",
+            "n": 1,
+            "f": 2.5,
+            "neg": -0.125,
+            "big": 12345678901234,
+            "t": True,
+            "none": None,
+            "nested": {"x": [1, {"y": "z"}], "e": {}},
+            "arr": [],
+            "s": "ünï 😀",
+            "when": "2024-01-02T03:04:05.123456Z",
+        },
         {"id": "b", "pk": None, "v": 1},  # null partition key
         {"id": "c", "v": 2},  # no partition key at all -> undefined logical partition
         {"id": "d", "pk": 7, "v": 3},
     ]
     messages = [schema("docs", OPEN_SCHEMA, ["id"])]
     for doc in source:
-        tap_record = {**doc, "_rid": "xx", "_self": "dbs/x/", "_etag": '"e"', "_attachments": "attachments/",
-                      "_ts": 1700000000, "_lsn": 42, "_sdc_partition_key": '["p1"]'}
+        tap_record = {
+            **doc,
+            "_rid": "xx",
+            "_self": "dbs/x/",
+            "_etag": '"e"',
+            "_attachments": "attachments/",
+            "_ts": 1700000000,
+            "_lsn": 42,
+            "_sdc_partition_key": '["p1"]',
+        }
         messages.append(record("docs", tap_record))
     messages.append(state({"bookmarks": {"docs": {"lsn": 42}}}))
     result = target.run(messages, partition_key_path="/pk")
@@ -38,7 +57,9 @@ def test_copy_reproduces_documents_field_by_field(target):
     assert container.read_item("c", partition_key=NonePartitionKeyValue)["v"] == 2
     assert container.read_item("b", partition_key=None)["v"] == 1
     raw = container.read_item("a", partition_key="p1")
-    assert raw["_ts"] != 1700000000 and "_lsn" not in raw and "_sdc_partition_key" not in raw
+    assert raw["_ts"] != 1700000000
+    assert "_lsn" not in raw
+    assert "_sdc_partition_key" not in raw
 
 
 def test_duplicates_collapse_last_wins_and_metrics(target):
@@ -46,17 +67,26 @@ def test_duplicates_collapse_last_wins_and_metrics(target):
     messages += [record("s", {"id": f"r{i % 5}", "v": i}) for i in range(12)]
     result = target.run(messages)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert {k: v["v"] for k, v in target.documents("s").items()} == {"r0": 10, "r1": 11, "r2": 7, "r3": 8, "r4": 9}
+    assert {k: v["v"] for k, v in target.documents("s").items()} == {
+        "r0": 10,
+        "r1": 11,
+        "r2": 7,
+        "r3": 8,
+        "r4": 9,
+    }
     assert result.metric_total("cosmos_records_written", "s") == 5
     assert result.metric_total("cosmos_batch_count", "s") == 5  # pk /id: one batch per id
     assert result.metric_total("cosmos_request_units", "s") > 0
     summary = [line for line in result.stderr.splitlines() if "Summary:" in line]
-    assert len(summary) == 1 and "s: 5 written" in summary[0]
+    assert len(summary) == 1
+    assert "s: 5 written" in summary[0]
 
 
 def test_batches_group_by_partition_and_respect_100_operations(target, cosmosdb_emulator):
     messages = [schema("s", {"id": {"type": "string"}, "g": {"type": "string"}}, ["id"])]
-    messages += [record("s", {"id": str(i), "g": "big" if i < 250 else f"g{i % 3}"}) for i in range(280)]
+    messages += [
+        record("s", {"id": str(i), "g": "big" if i < 250 else f"g{i % 3}"}) for i in range(280)
+    ]
     result = target.run(messages, partition_key_path="/g")
     assert result.returncode == 0, result.stderr[-2000:]
     assert len(target.documents("s")) == 280
@@ -78,7 +108,8 @@ def test_hierarchical_partition_key(target):
     assert result.returncode == 0, result.stderr[-2000:]
     container = target.container("h")
     definition = container.read()["partitionKey"]
-    assert definition["kind"] == "MultiHash" and definition["paths"] == ["/tenant", "/user/id"]
+    assert definition["kind"] == "MultiHash"
+    assert definition["paths"] == ["/tenant", "/user/id"]
     assert container.read_item("1", partition_key=["t1", "u1"])["v"] == 1
     assert container.read_item("1", partition_key=["t2", "u1"])["v"] == 5
     assert container.read_item("3", partition_key=["t1", "u1"])["v"] == 3
@@ -88,8 +119,10 @@ def test_hierarchical_partition_key(target):
 
 def test_single_container_setting_and_stream_alias(target):
     messages = [
-        schema("one", OPEN_SCHEMA, ["id"]), schema("two", OPEN_SCHEMA, ["id"]),
-        record("one", {"id": "a", "src": 1}), record("two", {"id": "b", "src": 2}),
+        schema("one", OPEN_SCHEMA, ["id"]),
+        schema("two", OPEN_SCHEMA, ["id"]),
+        record("one", {"id": "a", "src": 1}),
+        record("two", {"id": "b", "src": 2}),
     ]
     result = target.run(messages, container="all")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -106,16 +139,20 @@ def test_existing_container_keeps_its_partition_key(target):
 
     db = target.client.create_database_if_not_exists(target.database)
     db.create_container("pre", partition_key=PartitionKey(path="/region"))
-    result = target.run([schema("pre", OPEN_SCHEMA, ["id"]), record("pre", {"id": "x", "region": "eu"})],
-                        partition_key_path="/id")
+    result = target.run(
+        [schema("pre", OPEN_SCHEMA, ["id"]), record("pre", {"id": "x", "region": "eu"})],
+        partition_key_path="/id",
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert target.container("pre").read_item("x", partition_key="eu")["region"] == "eu"
 
 
 def test_missing_container_without_create_fails(target):
     target.client.create_database_if_not_exists(target.database)
-    result = target.run([schema("nope", OPEN_SCHEMA), record("nope", {"id": "1"}), state({"s": 1})],
-                        create_container=False)
+    result = target.run(
+        [schema("nope", OPEN_SCHEMA), record("nope", {"id": "1"}), state({"s": 1})],
+        create_container=False,
+    )
     assert result.returncode == 1
     assert "container 'nope' does not exist" in result.last_error_line
     assert result.states == []
@@ -132,14 +169,18 @@ def test_id_strategies_and_non_string_ids(target):
     replay = target.run(messages, id_strategy="hash", container="hashed")
     assert first.returncode == replay.returncode == 0
     docs = target.documents("hashed")
-    assert len(docs) == 2 and all(len(i) == 64 for i in docs)
+    assert len(docs) == 2
+    assert all(len(i) == 64 for i in docs)
 
-    keyless = [schema("nk", {}, [])] + [record("nk", {"v": 1}), record("nk", {"v": 2})]
+    keyless = [schema("nk", {}, []), record("nk", {"v": 1}), record("nk", {"v": 2})]
     assert target.run(keyless, id_strategy="hash").returncode == 0
     assert target.run(keyless, id_strategy="hash").returncode == 0
     assert len(target.documents("nk")) == 2
 
-    numeric = [schema("num", {"id": {"type": "integer"}}, ["id"]), record("num", {"id": 42, "v": True})]
+    numeric = [
+        schema("num", {"id": {"type": "integer"}}, ["id"]),
+        record("num", {"id": 42, "v": True}),
+    ]
     assert target.run(numeric).returncode == 0
     assert target.container("num").read_item("42", partition_key="42")["v"] is True
 

@@ -18,8 +18,17 @@ from target_cosmosdb.errors import RecordRejected
 
 def test_drops_system_properties_and_tap_partition_key():
     record = {
-        "id": "a", "v": 1, "_rid": "r", "_self": "s", "_etag": "e", "_attachments": "x",
-        "_ts": 1, "_lsn": 2, "_sdc_partition_key": '["a"]', "_sdc_deleted_at": "t", "_other": 3,
+        "id": "a",
+        "v": 1,
+        "_rid": "r",
+        "_self": "s",
+        "_etag": "e",
+        "_attachments": "x",
+        "_ts": 1,
+        "_lsn": 2,
+        "_sdc_partition_key": '["a"]',
+        "_sdc_deleted_at": "t",
+        "_other": 3,
     }
     assert to_document(record) == {"id": "a", "v": 1, "_sdc_deleted_at": "t", "_other": 3}
 
