@@ -125,10 +125,14 @@ class Writer:
             raise CosmosError(413, "Request size is too large.")
         cid = self.container.rid
         if rid is None:
-            self.conn.execute(
-                "INSERT INTO docs(coll_rid, epk, id, rid, lsn, ts, body) VALUES(?,?,?,?,?,?,?)",
-                (cid, pk.epk, doc["id"], doc_rid, self.lsn, self.now, text),
-            )
+            try:
+                self.conn.execute(
+                    "INSERT INTO docs(coll_rid, epk, id, rid, lsn, ts, body) VALUES(?,?,?,?,?,?,?)",
+                    (cid, pk.epk, doc["id"], doc_rid, self.lsn, self.now, text),
+                )
+            except sqlite3.IntegrityError:  # unique (coll_rid, epk, id): the id exists
+                self.lsn -= 1
+                raise conflict() from None
         else:
             self.conn.execute(
                 "UPDATE docs SET lsn=?, ts=?, body=? WHERE coll_rid=? AND epk=? AND id=?",
@@ -153,9 +157,7 @@ class Writer:
     def create(self, body: Any, pk: PartitionKey | None) -> WriteResult:
         """Insert a new document (409 if the id exists in the logical partition)."""
         body, pk = self.check_body(body, pk)
-        if self._existing(pk, body["id"]) is not None:
-            raise conflict()
-        return self._store(body, pk, None, None, "create")
+        return self._store(body, pk, None, None, "create")  # 409 from the unique index
 
     def upsert(
         self, body: Any, pk: PartitionKey | None, if_match: str | None = None
