@@ -82,7 +82,8 @@ class AdaptiveLimiter:
 
     Halved (at most once per "window": only a throttle on a request started after the previous
     decrease counts) on every 429; grown by ``1/limit`` per success, i.e. by about one request
-    per round of ``limit`` successes, up to ``max_limit``.
+    per round of ``limit`` successes, up to ``max_limit``. A 429 also pauses every new request
+    for the ``x-ms-retry-after-ms`` the service asked for (:meth:`pause`).
 
     Args:
         max_limit: Upper bound (the ``max_concurrency`` setting).
@@ -97,7 +98,20 @@ class AdaptiveLimiter:
         self.epoch = 0
         self.decreases = 0
         self.lowest = self.limit
+        self.paused_until = 0.0
         self._cond = threading.Condition()
+
+    def pause(self, seconds: float) -> None:
+        """Hold every new request of the container for ``seconds`` (the service's retry-after).
+
+        Without this, requests waiting for a slot would take the throttled one's place and be
+        throttled in turn while the RU budget is still exhausted.
+
+        Args:
+            seconds: How long, from now.
+        """
+        with self._cond:
+            self.paused_until = max(self.paused_until, time.monotonic() + max(0.0, seconds))
 
     def acquire(self, abort: threading.Event) -> int:
         """Wait for a free slot.
@@ -112,10 +126,16 @@ class AdaptiveLimiter:
             TerminatedDuringDrain: If ``abort`` is set while waiting.
         """
         with self._cond:
-            while self.in_flight >= int(self.limit):
+            while True:
                 if abort.is_set():
                     raise TerminatedDuringDrain("write aborted")
-                self._cond.wait(0.2)
+                pause = self.paused_until - time.monotonic()
+                if pause > 0:
+                    self._cond.wait(min(pause, 0.2))
+                elif self.in_flight >= int(self.limit):
+                    self._cond.wait(0.2)
+                else:
+                    break
             if abort.is_set():
                 raise TerminatedDuringDrain("write aborted")
             self.in_flight += 1
@@ -525,7 +545,7 @@ class BatchWriter:
                 wait = retry_after_seconds(failure)
                 wait = DEFAULT_THROTTLE_WAIT if wait is None else wait
                 self.stats.add(throttles=1, throttle_wait_seconds=wait)
-                self._sleep(wait)
+                self.limiter.pause(wait)  # the next acquire() waits for it (abortable)
                 continue
             transient = is_transient(failure) or (
                 isinstance(failure, CosmosBatchOperationError) and status in TRANSIENT_STATUSES
