@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from azure.cosmos import PartitionKey
 
 from cosmosdb_emulator import Emulator
@@ -39,3 +41,18 @@ def test_restart_keeps_everything_and_tokens_stay_valid(tmp_path):
         assert coll.read_item("new", "p1")["id"] == "new"
         again, _ = drain(coll, continuation=token2)
         assert again == []
+
+
+def test_restart_keeps_provisioned_throughput(tmp_path):
+    with Emulator(data=str(tmp_path / "tp.sqlite")) as emu:
+        db = emu.client().create_database("tp")
+        db.create_container("c", PartitionKey("/pk"), offer_throughput=400)
+        emu.stop()
+        emu.start()
+        coll = emu.client().get_database_client("tp").get_container_client("c")
+        assert coll.get_throughput().offer_throughput == 400
+        start = time.monotonic()
+        for i in range(40):  # 40 x 15 RU = 600 RU at 400 RU/s: throttled after the restart too
+            coll.upsert_item({"id": str(i), "pk": "p", "pad": "x" * 2000})
+        assert time.monotonic() - start >= 0.35
+        assert emu.stats()["throttled"] > 0
