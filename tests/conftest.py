@@ -48,6 +48,14 @@ def singer_lines(text: str) -> list[dict[str, t.Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def run(cmd: list[str], *, stdin: str | None = None, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str],
+    *,
+    stdin: str | None = None,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout, env=full_env, check=False)
+    return subprocess.run(
+        cmd, input=stdin, capture_output=True, text=True, timeout=timeout, env=full_env, check=False
+    )

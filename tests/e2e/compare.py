@@ -21,7 +21,9 @@ def _pk_value(doc: dict[str, t.Any], path: str) -> t.Any:
     return repr(node)
 
 
-def snapshot(container: ContainerProxy, paths: list[str]) -> dict[tuple[t.Any, ...], dict[str, t.Any]]:
+def snapshot(
+    container: ContainerProxy, paths: list[str]
+) -> dict[tuple[t.Any, ...], dict[str, t.Any]]:
     """Read every document, keyed by (partition key value(s)..., id), system properties removed."""
     out: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
     for doc in container.read_all_items(max_item_count=1000):

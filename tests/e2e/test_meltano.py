@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cosmosdb_emulator.samples.nycflights13 import seed_table
-from tests.conftest import REPO, run
+from tests.conftest import run
 from tests.e2e.compare import compare
 
 pytestmark = pytest.mark.skipif(
@@ -41,16 +41,21 @@ def meltano(*args: str, env: dict[str, str]):
     return result
 
 
-def test_meltano_run_copies_containers_into_another_database(cosmosdb_emulator, meltano_env, database_name):
+def test_meltano_run_copies_containers_into_another_database(
+    cosmosdb_emulator, meltano_env, database_name
+):
     client, env = meltano_env
-    meltano("run", "--state-id-suffix", uuid.uuid4().hex, "tap-cosmosdb", "target-cosmosdb", env=env)
+    meltano(
+        "run", "--state-id-suffix", uuid.uuid4().hex, "tap-cosmosdb", "target-cosmosdb", env=env
+    )
     source_db = client.get_database_client(database_name)
     copy_db = client.get_database_client(f"{database_name}_copy")
     for name, paths in (("flights", ["/tailnum"]), ("airlines", ["/carrier"])):
         source, copy = source_db.get_container_client(name), copy_db.get_container_client(name)
         assert copy.read()["partitionKey"]["paths"] == paths, "partition key path must carry over"
         result = compare(source, copy, paths)
-        assert result.ok and result.compared > 0, f"{name}: {result}"
+        assert result.ok, f"{name}: {result}"
+        assert result.compared > 0, f"{name}: {result}"
 
 
 def test_meltano_run_to_jsonl_twice_extracts_only_changes(meltano_env, tmp_path):
@@ -69,7 +74,9 @@ def test_meltano_run_to_jsonl_twice_extracts_only_changes(meltano_env, tmp_path)
     first = lines_per_stream(set())
     assert first == {"flights": 800, "airlines": 16}
 
-    flights = client.get_database_client(env["TAP_COSMOSDB_DATABASE"]).get_container_client("flights")
+    flights = client.get_database_client(env["TAP_COSMOSDB_DATABASE"]).get_container_client(
+        "flights"
+    )
     for doc in list(flights.read_all_items(max_item_count=50))[:12]:
         doc["changed_by_test"] = True
         flights.upsert_item(doc)

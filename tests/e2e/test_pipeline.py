@@ -44,7 +44,9 @@ def source(cosmosdb_emulator, database_name):
     client.delete_database(database_name)
 
 
-def test_copy_then_second_run_emits_only_changes(cosmosdb_emulator, source, database_name, tmp_path):
+def test_copy_then_second_run_emits_only_changes(
+    cosmosdb_emulator, source, database_name, tmp_path
+):
     emu = cosmosdb_emulator
     destination_db = f"{database_name}_copy"
     tap_cfg = write_config(tmp_path / "tap.json", _tap_config(emu, database_name, page_size=200))
@@ -63,7 +65,8 @@ def test_copy_then_second_run_emits_only_changes(cosmosdb_emulator, source, data
 
     destination = emu.client().get_database_client(destination_db).get_container_client("flights")
     result = compare(source, destination, FLIGHTS_PK)
-    assert result.ok and result.compared == 1500, str(result)
+    assert result.ok, str(result)
+    assert result.compared == 1500, str(result)
 
     # Change 30 documents and add 5 new ones.
     changed = set()
@@ -86,14 +89,19 @@ def test_copy_then_second_run_emits_only_changes(cosmosdb_emulator, source, data
     loaded = run([target, "--config", str(target_cfg)], stdin=second.stdout)
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     result = compare(source, destination, FLIGHTS_PK)
-    assert result.ok and result.compared == 1505, str(result)
+    assert result.ok, str(result)
+    assert result.compared == 1505, str(result)
 
 
 def test_wrong_key_fails_fast_with_one_clear_line(cosmosdb_emulator, database_name, tmp_path):
     wrong_key = "A" * 86 + "=="
     cfg = write_config(
         tmp_path / "tap.json",
-        {"account_endpoint": cosmosdb_emulator.endpoint, "account_key": wrong_key, "database": database_name},
+        {
+            "account_endpoint": cosmosdb_emulator.endpoint,
+            "account_key": wrong_key,
+            "database": database_name,
+        },
     )
     started = time.monotonic()
     result = run([executable("tap-cosmosdb"), "--config", str(cfg)], timeout=60)
@@ -106,7 +114,9 @@ def test_wrong_key_fails_fast_with_one_clear_line(cosmosdb_emulator, database_na
     assert not any(m["type"] == "RECORD" for m in singer_lines(result.stdout))
 
 
-def test_tap_killed_mid_run_resumes_without_loss(cosmosdb_emulator, source, database_name, tmp_path):
+def test_tap_killed_mid_run_resumes_without_loss(
+    cosmosdb_emulator, source, database_name, tmp_path
+):
     """SIGKILL the tap after a few pages; the target keeps what it got; a second run completes."""
     emu = cosmosdb_emulator
     destination_db = f"{database_name}_kill"
@@ -116,13 +126,19 @@ def test_tap_killed_mid_run_resumes_without_loss(cosmosdb_emulator, source, data
     )
     tap_proc = subprocess.Popen(
         [executable("tap-cosmosdb"), "--config", str(tap_cfg)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     target_proc = subprocess.Popen(
         [executable("target-cosmosdb"), "--config", str(target_cfg)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert tap_proc.stdout is not None and target_proc.stdin is not None
+    assert tap_proc.stdout is not None
+    assert target_proc.stdin is not None
     forwarded_records = 0
     states_seen = 0
     for line in tap_proc.stdout:
@@ -145,9 +161,14 @@ def test_tap_killed_mid_run_resumes_without_loss(cosmosdb_emulator, source, data
     resumed = subprocess.run(
         f"'{executable('tap-cosmosdb')}' --config '{tap_cfg}' --state '{state_file}' "
         f"| '{executable('target-cosmosdb')}' --config '{target_cfg}'",
-        shell=True, capture_output=True, text=True, timeout=300, check=False,
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     destination = emu.client().get_database_client(destination_db).get_container_client("flights")
     result = compare(source, destination, FLIGHTS_PK)
-    assert result.ok and result.compared == 1500, str(result)
+    assert result.ok, str(result)
+    assert result.compared == 1500, str(result)
