@@ -12,7 +12,7 @@ import json
 import typing as t
 from collections import Counter, defaultdict
 
-from singer_sdk.exceptions import RecordsWithoutSchemaException
+from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.singerlib.json import deserialize_json
@@ -21,6 +21,14 @@ from target_cosmosdb.errors import TargetCosmosDBError
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
+
+
+class RecordBeforeSchemaError(TargetCosmosDBError, RecordsWithoutSchemaException):
+    """A RECORD arrived before its stream's SCHEMA (still a singer-sdk RecordsWithoutSchemaException)."""
+
+
+class KeyPropertiesMissingError(TargetCosmosDBError, MissingKeyPropertiesError):
+    """A record lacks a key property (still a singer-sdk MissingKeyPropertiesError)."""
 
 
 class LineNumberingReader(SingerReader):
@@ -94,8 +102,14 @@ class LineNumberingReader(SingerReader):
                 callback(message)
             except TargetCosmosDBError:
                 raise
+            except MissingKeyPropertiesError as exc:
+                raise KeyPropertiesMissingError(
+                    f"Input line {self.line_number}: record for stream "
+                    f"'{message.get('stream')}' lacks a key property: "
+                    f"{' '.join(str(exc).split())[:300]}"
+                ) from exc
             except RecordsWithoutSchemaException as exc:
-                raise TargetCosmosDBError(
+                raise RecordBeforeSchemaError(
                     f"Input line {self.line_number}: RECORD for stream "
                     f"'{message.get('stream')}' arrived before its SCHEMA message"
                 ) from exc

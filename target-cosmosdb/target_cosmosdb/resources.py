@@ -27,6 +27,21 @@ if t.TYPE_CHECKING:
 _FORBIDDEN_NAME_CHARS = frozenset("/\\?#")
 
 
+def container_name(stream: str) -> str:
+    r"""Derive a container id from a stream name.
+
+    Cosmos DB forbids ``/``, ``\\``, ``?`` and ``#`` in resource ids (REST API "Resource ids");
+    each is replaced by ``_``.
+
+    Args:
+        stream: Stream name (after stream maps).
+
+    Returns:
+        The container id.
+    """
+    return "".join("_" if ch in _FORBIDDEN_NAME_CHARS else ch for ch in stream)
+
+
 @dataclass
 class ContainerInfo:
     """A resolved container.
@@ -135,10 +150,10 @@ class CosmosResources:
             cached = self._containers.get(name)
         if cached is not None:
             return cached
-        if not name or _FORBIDDEN_NAME_CHARS.intersection(name) or len(name) > 255:
+        if not name or len(name) > 255:
             raise TargetCosmosDBError(
-                f"Stream '{stream}': {name!r} is not a valid container name (1-255 characters, "
-                "no / \\ ? #); set 'container' or rename the stream with a stream map __alias__"
+                f"Stream '{stream}': {name!r} is not a valid container name (1-255 characters); "
+                "set 'container' or rename the stream with a stream map __alias__"
             )
         with self._lock:
             database = self._get_database()

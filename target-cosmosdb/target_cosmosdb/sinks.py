@@ -19,6 +19,7 @@ from target_cosmosdb.documents import (
 )
 from target_cosmosdb.errors import RecordRejected, TargetCosmosDBError
 from target_cosmosdb.ids import IdStrategy, MissingIdError, check_id
+from target_cosmosdb.resources import container_name
 from target_cosmosdb.validation import FastJSONSchemaValidator
 from target_cosmosdb.writer import BatchWriter, WriteStats, reject_or_fail
 
@@ -108,7 +109,9 @@ class CosmosDBSink(BatchSink):
     def setup(self) -> None:
         """Resolve (create) the container and build the writer."""
         resources = self.cosmos_target.resources
-        name = str(self.config.get("container") or self.stream_name)
+        name = str(self.config.get("container") or container_name(self.stream_name))
+        if name != (self.config.get("container") or self.stream_name):
+            self.logger.warning("Stream '%s' is written to container '%s'", self.stream_name, name)
         self.container = resources.container(
             name, self.cosmos_target.pk_paths, stream=self.stream_name
         )
