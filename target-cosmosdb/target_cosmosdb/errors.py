@@ -32,4 +32,18 @@ class RecordRejected(Exception):
 
 
 class TerminatedDuringDrain(TargetCosmosDBError):
-    """SIGTERM/SIGINT arrived while records were being written; no STATE was acknowledged."""
+    """SIGTERM/SIGINT arrived while records were being written; no STATE was acknowledged.
+
+    Attributes:
+        signum: The signal number (the CLI exits with 128 + signum).
+    """
+
+    def __init__(self, message: str, signum: int = 15) -> None:
+        """Create the error.
+
+        Args:
+            message: One line.
+            signum: The signal received.
+        """
+        super().__init__(message)
+        self.signum = signum

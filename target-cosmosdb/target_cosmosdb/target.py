@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 import threading
 import typing as t
@@ -278,7 +277,8 @@ class TargetCosmosDB(Target):
             self.resources.abort.set()
             raise TerminatedDuringDrain(
                 f"Received signal {signum} while writing records; stopped without emitting "
-                "STATE for them (they will be written again on the next run)"
+                "STATE for them (they will be written again on the next run)",
+                signum,
             )
         super()._handle_termination(signum, frame)
 
@@ -334,7 +334,7 @@ class TargetCosmosDB(Target):
         except (SystemExit, ConfigValidationError):
             raise
         except TerminatedDuringDrain as exc:
-            cls._fail(str(exc), 128 + signal.SIGTERM, hard=True)
+            cls._fail(str(exc), 128 + exc.signum, hard=True)
         except (TargetCosmosDBError, CosmosConnectionError) as exc:
             cls._fail(str(exc), 1)
         except Exception as exc:
