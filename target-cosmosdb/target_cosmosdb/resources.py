@@ -50,6 +50,7 @@ class ContainerInfo:
         name: Container id.
         proxy: The SDK proxy.
         pk_paths: Its partition key paths as the service reports them.
+        hierarchical: True for a MultiHash (hierarchical) partition key.
         limiter: AIMD limiter shared by every stream writing to it.
     """
 
@@ -57,6 +58,7 @@ class ContainerInfo:
     proxy: ContainerProxy
     pk_paths: list[str]
     limiter: AdaptiveLimiter
+    hierarchical: bool = False
 
 
 class CosmosResources:
@@ -183,8 +185,12 @@ class CosmosResources:
                 raise TargetCosmosDBError(
                     f"Stream '{stream}': cannot open container '{name}': {describe_error(exc)}"
                 ) from None
-            actual = list((properties.get("partitionKey") or {}).get("paths") or pk_paths)
-            info = ContainerInfo(name, proxy, actual, AdaptiveLimiter(self.max_concurrency))
+            definition = properties.get("partitionKey") or {}
+            actual = list(definition.get("paths") or pk_paths)
+            hierarchical = definition.get("kind") == "MultiHash" or len(actual) > 1
+            info = ContainerInfo(
+                name, proxy, actual, AdaptiveLimiter(self.max_concurrency), hierarchical
+            )
             self._containers[name] = info
             return info
 

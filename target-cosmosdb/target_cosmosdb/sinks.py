@@ -12,6 +12,7 @@ from singer_sdk.sinks import BatchSink
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.batching import WriteItem, dedupe, estimate_operation_bytes
 from target_cosmosdb.documents import (
+    MAX_DOCUMENT_BYTES,
     NonFiniteNumberError,
     check_size,
     document_size,
@@ -127,6 +128,7 @@ class CosmosDBSink(BatchSink):
             on_reject=reject_or_fail(self.cosmos_target.dead_letters),
             write_mode=self.write_mode,
             meter=resources.meter,
+            hierarchical=self.container.hierarchical,
         )
 
     def _remove_sdc_metadata_from_record(self, record: dict) -> None:
@@ -229,9 +231,9 @@ class CosmosDBSink(BatchSink):
         try:
             check_id(doc_id)
             pk = pkmod.extract(doc, self.pk_paths)
-            size = document_size(doc)
-            if not deleted:
-                check_size(size)
+            size = estimate_operation_bytes(None if deleted else doc)
+            if not deleted and size > MAX_DOCUMENT_BYTES:  # ASCII-escaped size >= UTF-8 size
+                check_size(document_size(doc))
         except RecordRejected as exc:
             self._reject(record, exc.reason, line, doc_id, pk)
             return
@@ -242,7 +244,7 @@ class CosmosDBSink(BatchSink):
             pk=pk,
             action="delete" if deleted else _ACTIONS[self.write_mode],
             doc=None if deleted else doc,
-            size=estimate_operation_bytes(None if deleted else doc),
+            size=size,
             record=record if self.cosmos_target.dead_letters is not None else None,
         )
         context.setdefault("items", []).append(item)

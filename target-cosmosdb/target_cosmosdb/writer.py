@@ -259,7 +259,7 @@ class BatchWriter:
 
     Args:
         container: The container proxy.
-        pk_paths: Its partition key paths (more than one means MultiHash).
+        pk_paths: Its partition key paths.
         stream: Stream name (messages).
         limiter: The container's shared AIMD limiter.
         executor: Thread pool running the batches.
@@ -270,6 +270,7 @@ class BatchWriter:
         max_transient_tries: Attempts per batch on transient errors other than 429.
         max_transient_seconds: Seconds after which no new attempt starts for those errors.
         meter: RU meter; requests made by the pool threads are attributed to scope ``stream``.
+        hierarchical: True for a MultiHash container (default: more than one path).
     """
 
     def __init__(
@@ -287,10 +288,11 @@ class BatchWriter:
         max_transient_tries: int = 8,
         max_transient_seconds: float = 120.0,
         meter: RequestChargeMeter | None = None,
+        hierarchical: bool | None = None,
     ) -> None:
         self.container = container
         self.pk_paths = list(pk_paths)
-        self.hierarchical = len(self.pk_paths) > 1
+        self.hierarchical = len(self.pk_paths) > 1 if hierarchical is None else hierarchical
         self.stream = stream
         self.limiter = limiter
         self.executor = executor

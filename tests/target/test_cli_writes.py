@@ -187,3 +187,13 @@ def test_id_strategies_and_non_string_ids(target):
     field = [schema("f", {}, []), record("f", {"order_no": "o-1"})]
     assert target.run(field, id_field="order_no").returncode == 0
     assert target.documents("f") == {"o-1": {"id": "o-1", "order_no": "o-1"}}
+
+
+def test_created_container_throughput(target):
+    messages = [schema("manual", OPEN_SCHEMA, ["id"]), record("manual", {"id": "1"})]
+    assert target.run(messages, container_throughput=700).returncode == 0
+    assert target.container("manual").get_throughput().offer_throughput == 700
+
+    messages = [schema("auto", OPEN_SCHEMA, ["id"]), record("auto", {"id": "1"})]
+    assert target.run(messages, autoscale_max_throughput=4000).returncode == 0
+    assert target.container("auto").get_throughput().auto_scale_max_throughput == 4000
