@@ -113,6 +113,19 @@ class _Target:
         return out
 
 
+def _wait_for_container(target, name, timeout=30.0):
+    from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            target.container(name).read()
+            return
+        except CosmosResourceNotFoundError:
+            time.sleep(0.1)
+    raise AssertionError(f"container {name} never created")
+
+
 def _check_states_cover_only_written(states, records_before_state, container):
     written = {doc["id"] for doc in container.read_all_items()}
     for value in states:
@@ -144,7 +157,7 @@ def test_sigterm_during_drain_acknowledges_nothing_unwritten(target, cosmosdb_em
         live.proc.stdin.write(singer_text(messages))
         live.proc.stdin.close()
         live.wait_for("completed processing")  # end of input: the final drain has started
-        time.sleep(0.8)  # batches are now in flight (each delayed 2.5 s)
+        time.sleep(0.8)  # batches are now in flight (each delayed 4 s)
         live.proc.send_signal(signal.SIGTERM)
         out = live.finish()
     finally:
@@ -153,7 +166,7 @@ def test_sigterm_during_drain_acknowledges_nothing_unwritten(target, cosmosdb_em
     assert live.proc.returncode == 128 + signal.SIGTERM, "".join(live.stderr)[-2000:]
     assert states == [], "no STATE may be printed while the drain's records are in flight"
     assert "without emitting STATE" in "".join(live.stderr)
-    time.sleep(3)  # let delayed requests the server already accepted finish
+    time.sleep(4.5)  # let delayed requests the server already accepted finish
     _check_states_cover_only_written(states, before, target.container("term"))
 
 
@@ -170,7 +183,8 @@ def test_sigterm_between_drains_writes_buffer_then_acknowledges(
         )
     )
     live.proc.stdin.flush()  # stdin stays open: the target is waiting for more input
-    time.sleep(1.5)
+    _wait_for_container(target, "calm")  # the SCHEMA was handled, so the signal handler is set
+    time.sleep(0.5)  # and the records that followed it are buffered
     live.proc.send_signal(signal.SIGTERM)
     out = live.finish()
     live.proc.stdin.close()
