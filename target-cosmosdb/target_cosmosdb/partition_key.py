@@ -52,7 +52,8 @@ def parse_paths(setting: t.Any) -> list[str]:
     """Validate the ``partition_key_path`` setting.
 
     Args:
-        setting: A path string such as ``"/id"``, or a list of 1 to 3 such paths.
+        setting: A path string such as ``"/id"``, or a list of 1 to 3 such paths (also accepted
+            as JSON text, ``'["/tenant", "/user"]'``).
 
     Returns:
         The list of paths.
@@ -60,6 +61,13 @@ def parse_paths(setting: t.Any) -> list[str]:
     Raises:
         ValueError: On an empty list, more than 3 paths, or a path not starting with ``/``.
     """
+    if isinstance(setting, str) and setting.strip().startswith("["):
+        try:  # a list given as JSON text, e.g. by an orchestrator with a string-typed setting
+            setting = json.loads(setting)
+        except json.JSONDecodeError:
+            raise ValueError(
+                f"Setting 'partition_key_path' is not a valid JSON list: {setting!r}"
+            ) from None
     paths = [setting] if isinstance(setting, str) else list(setting or [])
     if not paths:
         raise ValueError("Setting 'partition_key_path' must name at least one path")

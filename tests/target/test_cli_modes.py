@@ -105,3 +105,18 @@ def test_soft_delete_keeps_the_field(target):
     result = target.run(messages, partition_key_path="/g")
     assert result.returncode == 0, result.stderr[-2000:]
     assert target.documents("soft")["1"]["_sdc_deleted_at"] == "2024-01-01T00:00:00Z"
+
+
+def test_partial_drains_emit_no_state_before_a_later_failure(target):
+    """Sinks fill and drain every 5 records (drain_one emits no STATE); a later failure leaves none."""
+    _seed(target, "part", [{"id": "17", "g": "a", "v": "old"}])
+    messages = [schema("part", PROPS, ["id"])]
+    messages += [record("part", {"id": str(i), "g": "a"}) for i in range(10)]
+    messages.append(state({"pos": 10}))
+    messages += [record("part", {"id": str(i), "g": "a"}) for i in range(10, 20)]
+    messages.append(state({"pos": 20}))
+    result = target.run(messages, write_mode="insert", partition_key_path="/g", batch_size_rows=5)
+    assert result.returncode == 1
+    assert "id '17'" in result.last_error_line
+    assert result.states == []
+    assert {str(i) for i in range(15)} <= set(target.documents("part"))  # earlier drains landed

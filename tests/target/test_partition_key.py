@@ -14,7 +14,8 @@ from target_cosmosdb.errors import RecordRejected
 def test_parse_paths():
     assert pk.parse_paths("/id") == ["/id"]
     assert pk.parse_paths(["/t", "/u", "/v"]) == ["/t", "/u", "/v"]
-    for bad in ("id", "/", [], ["/a", "/b", "/c", "/d"], "/a//b"):
+    assert pk.parse_paths('["/t", "/u"]') == ["/t", "/u"]
+    for bad in ("id", "/", [], ["/a", "/b", "/c", "/d"], "/a//b", "[/a]"):
         with pytest.raises(ValueError, match="partition_key_path"):
             pk.parse_paths(bad)
 
