@@ -26,6 +26,7 @@ from cosmosdb_shared import with_retries
 from tap_cosmosdb.continuation import (
     ContinuationError,
     check_token,
+    clamp_token,
     is_resumable,
     repair_token,
 )
@@ -114,6 +115,25 @@ class FeedRange:
             self.range_max
         )
 
+    def intersection(self, other: FeedRange) -> FeedRange | None:
+        """Return the EPKs both ranges share, or None if they share none.
+
+        Args:
+            other: Another range.
+
+        Returns:
+            ``[max(mins), min(maxes))`` when non-empty, else None.
+        """
+        low = max(self.range_min, other.range_min)
+        high = min(self.range_max, other.range_max, key=_max_key)
+        if low >= _max_key(high):
+            return None
+        return FeedRange(low, high)
+
+    def __contains__(self, epk: object) -> bool:
+        """Tell whether an EPK string lies in ``[range_min, range_max)``."""
+        return isinstance(epk, str) and self.range_min <= epk < _max_key(self.range_max)
+
     def __str__(self) -> str:
         low = self.range_min or '""'
         return f"[{low},{self.range_max})"
@@ -135,11 +155,14 @@ class ChangeFeedPage:
         continuation: The token to resume right after this page (``startFrom`` already rewritten
             to ``Beginning``), or None when the service has given no position yet.
         max_lsn: The largest ``_lsn`` (or ``metadata.lsn``) among the items, or None.
+        filtered: Items outside the feed range were dropped from this page (so an empty page
+            does not mean the range is caught up).
     """
 
     items: list[dict[str, t.Any]]
     continuation: str | None
     max_lsn: int | None = None
+    filtered: bool = False
 
 
 def _item_lsn(item: t.Mapping[str, t.Any]) -> int | None:
@@ -187,6 +210,11 @@ class ChangeFeedRangeReader:
         max_tries: Outer attempts per page (the SDK retries 429s itself first).
         max_retry_seconds: Seconds after which no new outer attempt starts.
         stats: Counters.
+        item_epk: Returns the EPK of an item (None if unknown). Used only on a page read right
+            after azure-cosmos replaced a split range's position by whole child ranges that
+            reach outside ``feed_range`` (see :func:`tap_cosmosdb.continuation.clamp_token`):
+            the items of that page outside ``feed_range`` are dropped (they belong to the
+            neighbouring feed range, which reads them itself).
     """
 
     container: ContainerProxy
@@ -201,6 +229,9 @@ class ChangeFeedRangeReader:
     max_tries: int = 8
     max_retry_seconds: float = 300.0
     stats: ReaderStats = field(default_factory=ReaderStats)
+    item_epk: Callable[[dict[str, t.Any]], str | None] | None = None
+    dropped_out_of_range: int = 0
+    _clamped: bool = field(default=False, init=False, repr=False)
     _pager: t.Any = field(default=None, init=False, repr=False)
     _pages: Iterator[t.Any] | None = field(default=None, init=False, repr=False)
 
@@ -228,7 +259,27 @@ class ChangeFeedRangeReader:
         )
         if not is_resumable(data):
             return None
-        return repair_token(raw)
+        token, self._clamped = clamp_token(repair_token(raw))
+        return token
+
+    def _in_range(self, items: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+        """Drop the items outside ``feed_range`` (only after a clamp; see ``item_epk``)."""
+        if self.item_epk is None:
+            return items
+        kept = []
+        for item in items:
+            epk = self.item_epk(item)
+            if epk is None or epk in self.feed_range:
+                kept.append(item)
+        dropped = len(items) - len(kept)
+        if dropped:
+            self.dropped_out_of_range += dropped
+            logger.info(
+                "Feed range %s: dropped %d item(s) of a split child range outside it",
+                self.feed_range,
+                dropped,
+            )
+        return kept
 
     def _fetch_once(self) -> ChangeFeedPage | None:
         """Fetch the next page; None once the range is caught up (position kept in self)."""
@@ -271,11 +322,21 @@ class ChangeFeedRangeReader:
             raise
         if token is not None:
             self.continuation = token
+        filtered = False
+        if self._clamped:
+            # The SDK's in-memory position reaches outside the feed range: filter this page and
+            # reopen from the clamped token before the next request.
+            page = self._in_range(page)
+            self._pages = None
+            filtered = True
         lsns = [lsn for lsn in map(_item_lsn, page) if lsn is not None]
         self.stats.pages += 1
         self.stats.items += len(page)
         return ChangeFeedPage(
-            items=page, continuation=self.continuation, max_lsn=max(lsns) if lsns else None
+            items=page,
+            continuation=self.continuation,
+            max_lsn=max(lsns) if lsns else None,
+            filtered=filtered,
         )
 
     def _fetch(self) -> ChangeFeedPage | None:
@@ -320,5 +381,5 @@ class ChangeFeedRangeReader:
             if page is None:
                 return
             yield page
-            if not page.items:
+            if not page.items and not page.filtered:
                 return

@@ -176,3 +176,58 @@ def check_token(
                 f"continuation token covers range {found!r}, expected {tuple(feed_range)!r}"
             )
     return data
+
+
+def _hi(value: str) -> str:
+    # "FF" is the maximum EPK and sorts above every longer hex string starting with "FF…".
+    return "\uffff" if value.upper() == "FF" else value
+
+
+def clamp_token(token: str) -> tuple[str, bool]:
+    """Intersect every per-range position of a token with the token's own feed range.
+
+    azure-cosmos 4.17.1 replaces the position of a split range with one position per child
+    *physical range*, not per child's intersection with the feed range being read
+    (``_change_feed/feed_range_composite_continuation_token.py:handle_feed_range_gone`` builds
+    them from ``Range.PartitionKeyRangeToRange(child_range)``). For a feed range that is a
+    sub-range of a physical range (a shard's slice), the token then reaches outside its own
+    ``Range`` and the next requests read documents of the neighbouring slice. Clamping each pair
+    to the outer ``Range`` (dropping pairs left empty) restores the scope; each pair keeps its
+    etag, which is valid on any sub-range of the range it was read from (protocol notes §8).
+
+    Args:
+        token: A decoded-able v2 token scoped to an EPK range.
+
+    Returns:
+        ``(token, changed)``: the clamped token (the input itself when nothing reached outside)
+        and whether any pair was narrowed or dropped.
+
+    Raises:
+        ContinuationError: If the token cannot be decoded.
+    """
+    data = decode_token(token)
+    outer = token_range(data)
+    if outer is None:
+        return token, False
+    low, high = outer
+    pairs = data["continuation"]["continuation"]
+    kept: list[dict[str, t.Any]] = []
+    changed = False
+    for pair in pairs:
+        rng = pair.get("range") or {}
+        pmin, pmax = str(rng.get("min", "")), str(rng.get("max", ""))
+        new_min = max(pmin, low)
+        new_max = min(pmax, high, key=_hi)
+        if new_min >= _hi(new_max):
+            changed = True
+            continue
+        if (new_min, new_max) != (pmin, pmax):
+            changed = True
+            pair = {**pair, "range": {**rng, "min": new_min, "max": new_max}}
+        kept.append(pair)
+    if not changed:
+        return token, False
+    if not kept:
+        raise ContinuationError("continuation token has no position inside its own range")
+    data["continuation"]["continuation"] = kept
+    return encode_token(data), True

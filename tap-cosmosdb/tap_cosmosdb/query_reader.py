@@ -109,6 +109,8 @@ class QueryReader:
         scope: RU meter scope.
         max_tries: Outer attempts per page.
         stats: Counters.
+        feed_range: Optional SDK feed range ``{"Range": {...}}`` scoping the query to an EPK
+            range (a shard's slice; ``query_items(feed_range=...)``), None for the container.
     """
 
     container: ContainerProxy
@@ -119,14 +121,15 @@ class QueryReader:
     scope: str = ""
     max_tries: int = 8
     stats: QueryStats = field(default_factory=QueryStats)
+    feed_range: dict[str, t.Any] | None = None
 
     def _open(self, continuation: str | None) -> Iterator[t.Any]:
-        paged = self.container.query_items(
-            self.query,
-            parameters=self.parameters or None,
-            enable_cross_partition_query=True,
-            max_item_count=self.page_size,
-        )
+        kwargs: dict[str, t.Any] = {"max_item_count": self.page_size}
+        if self.feed_range is not None:
+            kwargs["feed_range"] = self.feed_range
+        else:
+            kwargs["enable_cross_partition_query"] = True
+        paged = self.container.query_items(self.query, parameters=self.parameters or None, **kwargs)
         self._pager = paged.by_page(continuation) if continuation else paged.by_page()
         return iter(self._pager)
 

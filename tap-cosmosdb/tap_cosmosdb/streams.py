@@ -12,7 +12,11 @@ STATE (see README.md, "State")::
 
     {"bookmarks": {"<container>": {"partitions": [
         {"context": {"range_min": "", "range_max": "3FFF…"},
-         "continuation": "<base64 token>", "last_lsn": 42, "mode": "LatestVersion"}, …]}}}
+         "continuation": "<base64 token>", "last_lsn": 42, "mode": "LatestVersion"}, …],
+        "shard": {"index": 0, "count": 1}}}}
+
+With ``shard_count`` > 1 (see :mod:`tap_cosmosdb.shards`) the partitions are the intersections of
+the shard's EPK slice with the physical ranges, and queries are scoped to the slice.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from tap_cosmosdb.change_feed import (
     ReaderStats,
 )
 from tap_cosmosdb.continuation import ContinuationError, check_token
+from tap_cosmosdb.epk import EpkHasher
 from tap_cosmosdb.query_reader import (
     QueryReader,
     build_full_table_query,
@@ -45,6 +50,7 @@ from tap_cosmosdb.records import (
     parse_partition_key_path,
 )
 from tap_cosmosdb.schema_inference import widen
+from tap_cosmosdb.shards import ShardLayout, ShardSettingError, shard_feed_ranges
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -104,6 +110,7 @@ class CosmosContainerStream(Stream):
         self.range_stats: dict[str, ReaderStats] = {}
         self.query_stats: list[t.Any] = []
         self.records_emitted = 0
+        self._epk_hasher: EpkHasher | None = None
 
     def _generate_schema_messages(self) -> t.Generator[t.Any, None, None]:
         """singer-sdk's SCHEMA messages, declaring the container's partition key definition.
@@ -150,9 +157,20 @@ class CosmosContainerStream(Stream):
         self._replication_key = new_value
 
     @property
+    def shard(self) -> ShardLayout:
+        """This process's shard layout (settings ``shard_index`` / ``shard_count``)."""
+        return self._cosmos_tap.shard_layout
+
+    @property
     def is_sorted(self) -> bool:
-        """INCREMENTAL reads are ordered by ``_ts``, so bookmarks advance while reading."""
-        return self.replication_method == INCREMENTAL
+        """INCREMENTAL reads are ordered by ``_ts``, so bookmarks advance while reading.
+
+        A sharded INCREMENTAL query is scoped to a feed range, which azure-cosmos reads one
+        physical range after another (``_cosmos_client_connection.py:__QueryFeed``, feed-range
+        pagination): sorted per physical range only, so the bookmark (the largest ``_ts``) is
+        committed when the stream finishes instead.
+        """
+        return self.replication_method == INCREMENTAL and not self.shard.sharded
 
     @property
     def metadata(self) -> t.Any:
@@ -180,6 +198,40 @@ class CosmosContainerStream(Stream):
                 "supported; INCREMENTAL uses '_ts'"
             )
 
+    def check_shard_layout(self) -> None:
+        """Refuse a state written by another shard layout; record this run's layout in state.
+
+        The stream's state gains ``"shard": {"index": i, "count": n}``. A state without that entry
+        was written before sharding existed (or by a single process) and is accepted only by a
+        single shard (``shard_count`` 1) when it holds positions.
+
+        Raises:
+            ShardSettingError: If the stream's state holds positions of another layout.
+        """
+        layout = self.shard
+        state = self.stream_state
+        stored = ShardLayout.from_state(state.get("shard"))
+        has_positions = bool(
+            state.get("partitions")
+            or state.get("replication_key_value") is not None
+            or state.get("progress_markers")
+        )
+        if stored is None and "shard" in state:
+            raise ShardSettingError(
+                f"Stream '{self.name}': the state's 'shard' entry {state['shard']!r} is not "
+                '{"index": <int>, "count": <int>}'
+            )
+        if stored is None and has_positions and layout.sharded:
+            stored = ShardLayout(0, 1)
+        if stored is not None and stored != layout:
+            raise ShardSettingError(
+                f"Stream '{self.name}': the state was written by {stored} but this run is "
+                f"{layout} (shard_index={layout.index}, shard_count={layout.count}); give each "
+                "shard its own state, or change the shard count as described in the README "
+                "('Scaling out')"
+            )
+        state["shard"] = layout.to_state()
+
     # Partitions (feed ranges) ------------------------------------------------------------
 
     @property
@@ -206,7 +258,15 @@ class CosmosContainerStream(Stream):
             context = partition.get("context") or {}
             if "range_min" in context and "range_max" in context:
                 recorded.append(FeedRange.from_context(context))
-        current = [FeedRange.from_sdk(fr) for fr in self.container.read_feed_ranges()]
+        physical = [FeedRange.from_sdk(fr) for fr in self.container.read_feed_ranges()]
+        shard = self.shard.feed_range
+        for fr in recorded:
+            if shard.intersection(fr) != fr:
+                raise ShardSettingError(
+                    f"Stream '{self.name}': the state's range {fr} lies outside the EPK slice "
+                    f"{shard} of {self.shard}; give each shard its own state"
+                )
+        current = shard_feed_ranges(shard, physical)
         ranges = list(recorded)
         for fr in current:
             if not any(fr.overlaps(old) for old in recorded):
@@ -323,6 +383,15 @@ class CosmosContainerStream(Stream):
         if self.get_batch_config(self.config) is None:
             self._write_state_message()
 
+    def _item_epk(self, item: dict[str, t.Any]) -> str | None:
+        """EPK of a change-feed item (document or AllVersionsAndDeletes envelope), or None."""
+        if self._epk_hasher is None:
+            self._epk_hasher = EpkHasher(self._partition_key_definition)
+        record = change_to_record(item, self.partition_key_paths)
+        if record is None:
+            return None
+        return self._epk_hasher.of_header(record[PARTITION_KEY_PROPERTY])
+
     def _make_reader(
         self, fr: FeedRange, *, token: str | None, mode: str, start_from: t.Any
     ) -> ChangeFeedRangeReader:
@@ -339,6 +408,7 @@ class CosmosContainerStream(Stream):
             meter=self._cosmos_tap.meter,
             scope=scope,
             stats=stats,
+            item_epk=self._item_epk,
         )
 
     def _read_range(self, context: Context) -> Iterable[dict[str, t.Any]]:
@@ -488,6 +558,7 @@ class CosmosContainerStream(Stream):
             page_size=int(self.config.get("page_size") or 1000),
             meter=self._cosmos_tap.meter,
             scope=f"{self.name}|query",
+            feed_range=self.shard.feed_range.to_sdk() if self.shard.sharded else None,
         )
         self.query_stats.append(reader.stats)
         return reader

@@ -38,6 +38,7 @@ from tap_cosmosdb.records import (
     PARTITION_KEY_PROPERTY,
 )
 from tap_cosmosdb.schema_inference import infer_schema
+from tap_cosmosdb.shards import ShardLayout, ShardSettingError
 from tap_cosmosdb.streams import LOG_BASED, CosmosContainerStream, StreamSettingError
 
 if t.TYPE_CHECKING:
@@ -53,6 +54,7 @@ class TapSettingError(ValueError):
 #: Errors reported as one line on stderr with exit code 1 (no traceback).
 ONE_LINE_ERRORS: tuple[type[Exception], ...] = (
     TapSettingError,
+    ShardSettingError,
     CosmosConnectionError,
     ContinuationError,
     StreamSettingError,
@@ -136,7 +138,13 @@ class _OneLineErrorCommand(SingerCommand):
                 str(exc)
                 if isinstance(
                     exc,
-                    (TapSettingError, CosmosConnectionError, ContinuationError, StreamSettingError),
+                    (
+                        TapSettingError,
+                        ShardSettingError,
+                        CosmosConnectionError,
+                        ContinuationError,
+                        StreamSettingError,
+                    ),
                 )
                 else describe_error(exc)
             )
@@ -237,6 +245,22 @@ class TapCosmosDB(Tap):
             default=1.0,
             description="Pause between polling rounds when polling (seconds).",
         ),
+        th.Property(
+            "shard_count",
+            th.IntegerType,
+            default=1,
+            description=(
+                "Number of tap processes sharing each container (scale-out). Shard i of N reads "
+                "the EPK slice [i/N, (i+1)/N) of every selected container; run N processes with "
+                "shard_index 0..N-1, each with its own state. See README, 'Scaling out'."
+            ),
+        ),
+        th.Property(
+            "shard_index",
+            th.IntegerType,
+            default=0,
+            description="This process's shard, 0 to shard_count - 1.",
+        ),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -264,6 +288,15 @@ class TapCosmosDB(Tap):
         if not self._redaction_installed:
             install_redaction(secret_values(self.config))
             self._redaction_installed = True
+
+    @property
+    def shard_layout(self) -> ShardLayout:
+        """The validated ``shard_index`` / ``shard_count`` settings.
+
+        Raises:
+            ShardSettingError: On an invalid value (one line naming the setting).
+        """
+        return ShardLayout.from_config(self.config)
 
     @property
     def start_from(self) -> str | datetime.datetime:
@@ -320,6 +353,7 @@ class TapCosmosDB(Tap):
             TapSettingError: On an invalid ``start_from``.
         """
         parse_start_from(self.config.get("start_from"))
+        ShardLayout.from_config(self.config)
         database = self.database
         sample_size = int(self.config.get("schema_sample_size", 1000))
         deletes = self.config.get("change_feed_mode") == ALL_VERSIONS_AND_DELETES
@@ -389,6 +423,10 @@ class TapCosmosDB(Tap):
         self._set_compatible_replication_methods()
         if self.state:
             self._state_writer.write_state(self.state)
+        # After the echo of the input state: a first run emits no STATE before its first page.
+        for stream in self.streams.values():
+            if isinstance(stream, CosmosContainerStream) and stream.selected:
+                stream.check_shard_layout()
 
         selected = [s for s in self.streams.values() if s.selected]
         for stream in self.streams.values():

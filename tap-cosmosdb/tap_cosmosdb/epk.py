@@ -1,0 +1,54 @@
+"""Effective partition keys (EPKs) of documents, computed with azure-cosmos's own hashing.
+
+Source: azure-cosmos 4.17.1 ``azure/cosmos/partition_key.py``
+(``PartitionKey._get_effective_partition_key_string``: Hash v1, Hash v2 and MultiHash), the same
+code the SDK uses to route point operations; protocol notes §6. The function is private to the
+SDK, which is pinned (``azure-cosmos~=4.17.1``); ``tests/tap/test_shards.py`` checks it against
+the published test vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+from azure.cosmos.partition_key import PartitionKey
+
+
+class EpkHasher:
+    """Hashes partition key values of one container to EPK strings.
+
+    Args:
+        definition: The container's ``partitionKey`` (``{"paths": [...], "kind": "Hash" |
+            "MultiHash", "version": 1 | 2}``).
+    """
+
+    def __init__(self, definition: t.Mapping[str, t.Any]) -> None:
+        paths = list(definition.get("paths") or ["/id"])
+        kind = str(definition.get("kind") or "Hash")
+        version = int(definition.get("version") or 1)
+        path: t.Any = paths if kind == "MultiHash" else paths[0]
+        self._key = PartitionKey(path=path, kind=kind, version=version)  # type: ignore[call-overload]
+
+    def of_values(self, values: t.Sequence[t.Any]) -> str:
+        """Return the EPK of partition key values.
+
+        Args:
+            values: One value per path, as in the ``x-ms-documentdb-partitionkey`` header
+                (``{}`` for an undefined value).
+
+        Returns:
+            The EPK as an upper-case hex string (32 digits per level).
+        """
+        return str(self._key._get_effective_partition_key_string(list(values)))
+
+    def of_header(self, header_json: str) -> str:
+        """Return the EPK of a ``_sdc_partition_key`` value (the header's compact JSON array).
+
+        Args:
+            header_json: E.g. ``'["AA"]'``, ``'[5]'``, ``'[{}]'``, ``'["t1","u1"]'``.
+
+        Returns:
+            The EPK.
+        """
+        return self.of_values(json.loads(header_json))
