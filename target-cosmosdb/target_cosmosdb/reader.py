@@ -50,7 +50,7 @@ class LineNumberingReader(SingerReader):
             record's field can be named later).
 
         Raises:
-            TargetCosmosDBError: If the line is not a JSON object.
+            TargetCosmosDBError: If the line is not a JSON object or is nested too deeply.
         """
         try:
             message = deserialize_json(line)
@@ -58,6 +58,10 @@ class LineNumberingReader(SingerReader):
             raise TargetCosmosDBError(
                 f"Input line {self.line_number} is not valid JSON ({exc.msg} at column "
                 f"{exc.colno}): {line.strip()[:120]}"
+            ) from None
+        except RecursionError:
+            raise TargetCosmosDBError(
+                f"Input line {self.line_number} is nested too deeply to parse"
             ) from None
         if not isinstance(message, dict):
             raise TargetCosmosDBError(
@@ -117,6 +121,10 @@ class LineNumberingReader(SingerReader):
                 raise TargetCosmosDBError(
                     f"Input line {self.line_number}: {str(exc).splitlines()[0][:300]}"
                 ) from exc
+            except RecursionError:
+                raise TargetCosmosDBError(
+                    f"Input line {self.line_number} ({kind} message) is nested too deeply"
+                ) from None
             except (KeyError, ValueError, TypeError) as exc:
                 raise TargetCosmosDBError(
                     f"Input line {self.line_number} ({kind} message): {type(exc).__name__}: "
