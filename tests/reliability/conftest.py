@@ -7,6 +7,7 @@ end of the pytest session: what it tried and what it found.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import typing as t
 import uuid
@@ -35,7 +36,7 @@ class Profile:
 
 
 PROFILES = {
-    "short": Profile("short", docs=150, trials=4, changes=30, page_size=20),
+    "short": Profile("short", docs=80, trials=3, changes=20, page_size=20),
     "long": Profile("long", docs=1500, trials=20, changes=150, page_size=50),
 }
 
@@ -104,10 +105,8 @@ def pytest_terminal_summary(terminalreporter: t.Any) -> None:
     for rep in _REPORTS:
         terminalreporter.write_line(rep.line())
     out = Path(terminalreporter.config.rootpath) / ".reliability-report.json"
-    try:
+    with contextlib.suppress(OSError):
         out.write_text(json.dumps([asdict(r) for r in _REPORTS], indent=1))
-    except OSError:
-        pass
 
 
 @pytest.fixture(scope="session")
@@ -185,7 +184,5 @@ def make_pipeline(emu: Emulator, tmp_path: Path) -> Iterator[t.Callable[..., Pip
     yield make
     client = emu.client()
     for name in created:
-        try:
+        with contextlib.suppress(Exception):
             client.delete_database(name)
-        except Exception:
-            pass

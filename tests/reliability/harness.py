@@ -9,6 +9,7 @@ delete.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -120,7 +121,9 @@ def run_pipeline(
         env=full_env,
         bufsize=1,
     )
-    assert tap.stdout is not None and target.stdin is not None and target.stdout is not None
+    assert tap.stdout is not None
+    assert target.stdin is not None
+    assert target.stdout is not None
     target_out: list[str] = []
     reader = threading.Thread(target=_read_lines, args=(target.stdout, target_out), daemon=True)
     reader.start()
@@ -130,7 +133,8 @@ def run_pipeline(
 
     def relay() -> None:
         nonlocal killed
-        assert tap.stdout is not None and target.stdin is not None
+        assert tap.stdout is not None
+        assert target.stdin is not None
         target_alive = True
         for line in tap.stdout:
             tap_lines.append(line)
@@ -149,10 +153,8 @@ def run_pipeline(
                     break
             if on_line is not None:
                 on_line(len(tap_lines))
-        try:
+        with contextlib.suppress(BrokenPipeError, OSError):
             target.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
 
     relayer = threading.Thread(target=relay, daemon=True)
     relayer.start()

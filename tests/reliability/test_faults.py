@@ -28,13 +28,13 @@ def _counters(pipeline, *names: str) -> int:
 
 @PROFILE_PARAMS
 def test_throttling_storm_then_400_rus_loses_nothing(profile, make_pipeline, report):
-    rep = report("4 throttling storm (50% 429) + 400 RU/s", profile.name)
+    rep = report("4 throttling storm (50% 429), then destination at 400 RU/s", profile.name)
     pipeline = make_pipeline(404, profile.docs, tap={"page_size": profile.page_size})
     emu = pipeline.emu
     state = None
     failed = 0
     # Phase 1: half of all requests to either database answered 429 with a retry-after.
-    for trial in range(max(2, profile.trials // 2)):
+    for trial in range(max(1, profile.trials // 3)):
         for n, db in enumerate((pipeline.source_db, pipeline.dest_db)):
             emu.inject_fault(
                 status=429,
@@ -50,11 +50,12 @@ def test_throttling_storm_then_400_rus_loses_nothing(profile, make_pipeline, rep
         rep.trials += 1
         pipeline.workload.change(profile.changes)
     storm = _counters(pipeline, "faults")
-    # Phase 2: the destination (and the source) provisioned at 400 RU/s: real 429/3200 answers.
-    emu.set_throughput(pipeline.source_db, "items", 400)
+    # Phase 2: the destination provisioned at 400 RU/s, larger documents (about 15 RU a write):
+    # real 429/3200 answers, retried by the SDK and paced by the target.
     emu.set_throughput(pipeline.dest_db, "items", 400)
+    pipeline.workload.doc_bytes = 3000
     try:
-        for trial in range(max(2, profile.trials // 2)):
+        for trial in range(max(1, profile.trials // 3)):
             pipeline.workload.change(profile.changes * 3)
             run, state = judged_run(pipeline, rep, state, name=f"ru400-{trial}")
             failed += run.target_code != 0 or run.tap_code != 0
@@ -62,13 +63,13 @@ def test_throttling_storm_then_400_rus_loses_nothing(profile, make_pipeline, rep
         throttled = _counters(pipeline, "throttled")
         finish_and_compare(pipeline, rep, state)
     finally:
-        emu.set_throughput(pipeline.source_db, "items", None)
         emu.set_throughput(pipeline.dest_db, "items", None)
     rep.faults_injected = storm + throttled
     rep.notes.append(
         f"injected 429s {storm}, throttled at 400 RU/s {throttled}, failed runs {failed}"
     )
-    assert storm > 0 and throttled > 0, "the storm and the 400 RU/s limit must both bite"
+    assert storm > 0, "the 429 storm must bite"
+    assert throttled > 0, "the 400 RU/s limit must bite"
 
 
 #: Transient fault mixes, one per trial (cycled): status or connection drops, on the tap's reads
@@ -103,9 +104,14 @@ def test_transient_faults_lose_nothing(profile, make_pipeline, report):
     rng = random.Random(505)
     state = None
     failed = 0
-    trials = max(len(FAULT_MIXES), profile.trials)
+    trials = profile.trials
     for trial in range(trials):
-        for rule in FAULT_MIXES[trial % len(FAULT_MIXES)]:
+        # two mixes per trial: the short profile's 3 trials cover every mix once
+        mixes = (
+            FAULT_MIXES[(2 * trial) % len(FAULT_MIXES)]
+            + FAULT_MIXES[(2 * trial + 1) % len(FAULT_MIXES)]
+        )
+        for rule in mixes:
             for db in (pipeline.source_db, pipeline.dest_db):
                 emu.inject_fault(**rule, database=db, seed=rng.randrange(1 << 30))
         run, state = judged_run(pipeline, rep, state, name=f"trial{trial}")
@@ -127,7 +133,7 @@ def test_emulator_outage_mid_run(profile, make_pipeline, report):
     rng = random.Random(707)
     state = None
     outcomes = []
-    for trial in range(max(2, profile.trials // 2)):
+    for trial in range(max(1, profile.trials // 3)):
         at = rng.randint(5, profile.docs // 2)
         outage: list[threading.Thread] = []
 
