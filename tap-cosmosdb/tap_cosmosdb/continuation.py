@@ -231,3 +231,32 @@ def clamp_token(token: str) -> tuple[str, bool]:
         raise ContinuationError("continuation token has no position inside its own range")
     data["continuation"]["continuation"] = kept
     return encode_token(data), True
+
+
+def rescope_token(token: str, feed_range: tuple[str, str]) -> str:
+    """Narrow a token to a sub-range of its feed range, keeping every position.
+
+    Used when re-sharding: the new feed range ``[min, max)`` lies inside the token's range; the
+    token's ``Range`` becomes it and each per-range position is intersected with it (positions
+    outside are dropped), as azure-cosmos itself does for a split child
+    (``feed_range_composite_continuation_token.py:handle_feed_range_gone`` reuses the parent's
+    etag on each child).
+
+    Args:
+        token: A v2 token scoped to an EPK range containing ``feed_range``.
+        feed_range: ``(min, max)`` of the new range.
+
+    Returns:
+        The narrowed token.
+
+    Raises:
+        ContinuationError: If the token cannot be decoded, is not scoped to an EPK range, or has
+            no position inside ``feed_range``.
+    """
+    data = decode_token(token)
+    outer = data["continuation"].get("Range")
+    if not isinstance(outer, dict):
+        raise ContinuationError("continuation token is not scoped to an EPK range")
+    data["continuation"]["Range"] = {**outer, "min": feed_range[0], "max": feed_range[1]}
+    narrowed, _ = clamp_token(encode_token(data))
+    return narrowed

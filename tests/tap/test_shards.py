@@ -361,3 +361,62 @@ def test_shard_ranges_on_a_hierarchical_key_container(env8):
     # Documents sharing the first level land in the same shard (its hash decides the slice).
     first_level = [{json.loads(k[0])[0] for k in s} for s in per_shard]
     assert not first_level[0] & first_level[1]
+
+
+def test_reshard_two_shards_into_three_keeps_every_position(env8, tmp_path):
+    items = env8.container("items")
+    seed_varied(items, 80)
+    old = [{**env8.config(page_size=25), "shard_count": 2, "shard_index": i} for i in range(2)]
+    first = run_parallel(env8, [(c, None) for c in old])
+    paths = []
+    for i, run in enumerate(first):
+        path = tmp_path / f"old-{i}.json"
+        path.write_text(json.dumps({"singer_state": run.last_state}))  # `meltano state get` shape
+        paths.append(str(path))
+
+    # Missing a shard's state is refused.
+    missing = subprocess.run(
+        [
+            executable("tap-cosmosdb-reshard"),
+            "--shard-count",
+            "3",
+            "--output-dir",
+            str(tmp_path / "x"),
+            paths[1],
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.startswith(
+        "tap-cosmosdb-reshard: error: stream 'items': the state of shard(s) [0] of 2 is missing"
+    )
+
+    done = subprocess.run(
+        [
+            executable("tap-cosmosdb-reshard"),
+            "--shard-count",
+            "3",
+            "--output-dir",
+            str(tmp_path / "new"),
+            *paths,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    new_states = [
+        json.loads((tmp_path / "new" / f"state-shard-{i}.json").read_text())["singer_state"]
+        for i in range(3)
+    ]
+    for i, state in enumerate(new_states):
+        assert state["bookmarks"]["items"]["shard"] == {"index": i, "count": 3}
+        for partition in state["bookmarks"]["items"]["partitions"]:
+            assert shard_range(i, 3).contains(FeedRange.from_context(partition["context"]))
+
+    changed = seed_varied(items, 40, start=60)
+    new = [{**env8.config(page_size=25), "shard_count": 3, "shard_index": i} for i in range(3)]
+    second = run_parallel(env8, list(zip(new, new_states, strict=True)))
+    assert_disjoint_union(second, changed)
