@@ -251,8 +251,9 @@ class TargetCosmosDB(Target):
         Args:
             state: The latest STATE value received.
         """
-        if self.resources.abort.is_set():
-            return  # terminated mid-drain: acknowledge nothing more
+        resources = getattr(self, "resources", None)
+        if resources is None or resources.abort.is_set():
+            return  # terminated mid-drain (or before start-up finished): acknowledge nothing
         if self.dead_letters is not None:
             self.dead_letters.sync()
         super()._write_state_message(state)
@@ -271,10 +272,13 @@ class TargetCosmosDB(Target):
         Raises:
             TerminatedDuringDrain: When the signal arrives while records are being written.
         """
+        resources = getattr(self, "resources", None)
+        if resources is None:  # still starting up: nothing buffered, nothing to acknowledge
+            raise TerminatedDuringDrain(f"Received signal {signum} while starting", signum)
         with self._drain_lock:
             draining = self._active_drains > 0
-        if draining or self.resources.abort.is_set():
-            self.resources.abort.set()
+        if draining or resources.abort.is_set():
+            resources.abort.set()
             raise TerminatedDuringDrain(
                 f"Received signal {signum} while writing records; stopped without emitting "
                 "STATE for them (they will be written again on the next run)",

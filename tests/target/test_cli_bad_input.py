@@ -159,3 +159,25 @@ def test_bad_settings(cosmosdb_emulator, database_name, tmp_path, extra, message
     assert result.returncode == 1
     assert message in result.stderr
     assert cosmosdb_emulator.key not in result.stderr
+
+
+def test_debug_logging_never_shows_the_key(cosmosdb_emulator, database_name, tmp_path):
+    config = {
+        "account_endpoint": cosmosdb_emulator.endpoint,
+        "account_key": cosmosdb_emulator.key,
+        "database": database_name,
+    }
+    cfg = write_config(tmp_path / "c.json", config)
+    stdin = "".join(
+        json.dumps(m) + "\n" for m in [schema("s", PROPS, ["id"]), record("s", {"id": "1", "n": 1})]
+    )
+    result = run(
+        [executable("target-cosmosdb"), "--config", str(cfg)],
+        stdin=stdin,
+        timeout=60,
+        env={"LOGLEVEL": "DEBUG"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "DEBUG" in result.stderr
+    assert cosmosdb_emulator.key not in result.stderr + result.stdout
+    cosmosdb_emulator.client().delete_database(database_name)
