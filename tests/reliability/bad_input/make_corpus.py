@@ -242,9 +242,6 @@ add(
         "exit_code": 1,
         "error": "Input line 4",
         "never_written": ["deep"],
-        "known_bug": "reader.py catches only JSONDecodeError: a RecursionError from a line nested "
-        "5,000 deep ends as 'RecursionError: maximum recursion depth exceeded ...' "
-        "without the line number",
     },
 )
 UNICODE = {
