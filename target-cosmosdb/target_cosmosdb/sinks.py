@@ -113,9 +113,7 @@ class CosmosDBSink(BatchSink):
         name = str(self.config.get("container") or container_name(self.stream_name))
         if name != (self.config.get("container") or self.stream_name):
             self.logger.warning("Stream '%s' is written to container '%s'", self.stream_name, name)
-        self.container = resources.container(
-            name, self.cosmos_target.pk_paths, stream=self.stream_name
-        )
+        self.container = resources.container(name, self._creation_paths(), stream=self.stream_name)
         self.pk_paths = self.container.pk_paths
         self.writer = BatchWriter(
             self.container.proxy,
@@ -130,6 +128,28 @@ class CosmosDBSink(BatchSink):
             meter=resources.meter,
             hierarchical=self.container.hierarchical,
         )
+
+    def _creation_paths(self) -> list[str]:
+        """Partition key paths for a container this sink creates.
+
+        Returns:
+            The ``partition_key_path`` setting when given; else the paths the SCHEMA announces
+            in ``x-cosmosdb-partition-key`` (tap-cosmosdb copies the source container's
+            definition there), so a copy keeps the source's partitioning; else ``["/id"]``.
+        """
+        if self.cosmos_target.pk_paths:
+            return self.cosmos_target.pk_paths
+        announced = self.original_schema.get("x-cosmosdb-partition-key")
+        if isinstance(announced, dict) and announced.get("paths"):
+            try:
+                return pkmod.parse_paths(announced["paths"])
+            except (ValueError, TypeError):
+                self.logger.warning(
+                    "Stream '%s': ignoring unusable x-cosmosdb-partition-key %r",
+                    self.stream_name,
+                    announced,
+                )
+        return ["/id"]
 
     def _remove_sdc_metadata_from_record(self, record: dict) -> None:
         """Drop singer-sdk metadata, but keep ``_sdc_deleted_at`` (it drives ``hard_delete``).

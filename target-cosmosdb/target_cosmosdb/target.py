@@ -71,11 +71,12 @@ def target_properties() -> th.PropertiesList:
                     "maxItems": 3,
                 }
             ),
-            default="/id",
             description=(
-                "Partition key path of containers this target creates, e.g. `/tenantId`, or a "
-                "list of up to 3 paths for a hierarchical (MultiHash) key. Existing containers "
-                "keep their own definition, which is read from the service and used instead."
+                "Partition key of containers this target creates: a path such as `/tenantId`, or "
+                "a list of up to 3 paths for a hierarchical (MultiHash) key. When unset: the "
+                "source container's definition if the SCHEMA carries it (tap-cosmosdb's "
+                "`x-cosmosdb-partition-key`), else `/id`. Existing containers keep their own "
+                "definition, which is read from the service and used instead."
             ),
         ),
         th.Property(
@@ -203,7 +204,9 @@ class TargetCosmosDB(Target):
         # azure-core's HTTP logging policy logs every request and response at INFO.
         logging.getLogger("azure").setLevel(logging.WARNING)
         try:
-            self.pk_paths = pkmod.parse_paths(self.config.get("partition_key_path") or "/id")
+            setting = self.config.get("partition_key_path")
+            #: Paths from the setting, or None to follow the SCHEMA annotation / ``/id``.
+            self.pk_paths: list[str] | None = pkmod.parse_paths(setting) if setting else None
         except ValueError as exc:
             raise TargetCosmosDBError(str(exc)) from None
         if self.config.get("container_throughput") and self.config.get("autoscale_max_throughput"):

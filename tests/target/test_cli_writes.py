@@ -195,3 +195,20 @@ def test_created_container_throughput(target):
     messages = [schema("auto", OPEN_SCHEMA, ["id"]), record("auto", {"id": "1"})]
     assert target.run(messages, autoscale_max_throughput=4000).returncode == 0
     assert target.container("auto").get_throughput().auto_scale_max_throughput == 4000
+
+
+def test_partition_key_follows_schema_annotation_unless_set(target):
+    annotated = schema("ann", OPEN_SCHEMA, ["id"])
+    annotated["schema"]["x-cosmosdb-partition-key"] = {
+        "paths": ["/tailnum"],
+        "kind": "Hash",
+        "version": 2,
+    }
+    messages = [annotated, record("ann", {"id": "1", "tailnum": "N1"})]
+    assert target.run(messages).returncode == 0
+    assert target.container("ann").read()["partitionKey"]["paths"] == ["/tailnum"]
+    assert target.container("ann").read_item("1", partition_key="N1")["tailnum"] == "N1"
+
+    explicit = target.run(messages, container="forced", partition_key_path="/id")
+    assert explicit.returncode == 0
+    assert target.container("forced").read()["partitionKey"]["paths"] == ["/id"]
