@@ -18,7 +18,7 @@ _dedupe = sinks.dedupe
 _fired: list[int] = []
 
 
-def _dedupe_with_sigterm(items):  # noqa: ANN001, ANN202
+def _dedupe_with_sigterm(items):
     if not _fired:
         _fired.append(1)
         os.kill(os.getpid(), signal.SIGTERM)
