@@ -229,6 +229,48 @@ class TargetCosmosDB(Target):
         """Number (1-based) of the input line being handled, when the reader tracks it."""
         return getattr(self.message_reader, "line_number", None)
 
+    # -- sinks ----------------------------------------------------------------------------------
+
+    def get_sink(
+        self,
+        stream_name: str,
+        *,
+        record: dict | None = None,
+        schema: dict | None = None,
+        key_properties: t.Sequence[str] | None = None,
+    ) -> Sink:
+        """Return the stream's sink; on a schema change, write the old sink's records first.
+
+        singer-sdk archives the old sink and drains it only at the next full drain, possibly
+        after the new sink has drained on its own: an older version of a document would then
+        overwrite a newer one. Draining it here keeps the input order (no STATE is emitted).
+
+        Args:
+            stream_name: Stream name.
+            record: Record being routed (unused).
+            schema: New SCHEMA, when called for a SCHEMA message.
+            key_properties: Its key properties.
+
+        Returns:
+            The sink.
+        """
+        existing = self._sinks_active.get(stream_name)
+        if (
+            schema is not None
+            and existing is not None
+            and existing.current_size
+            and (existing.original_schema != schema or existing.key_properties != key_properties)
+        ):
+            self.logger.info(
+                "Schema of stream '%s' changed: writing its %d buffered records first",
+                stream_name,
+                existing.current_size,
+            )
+            self.drain_one(existing)
+        return super().get_sink(
+            stream_name, record=record, schema=schema, key_properties=key_properties
+        )
+
     # -- drains and STATE -----------------------------------------------------------------------
 
     def begin_drain(self) -> None:
