@@ -420,3 +420,44 @@ def test_reshard_two_shards_into_three_keeps_every_position(env8, tmp_path):
     new = [{**env8.config(page_size=25), "shard_count": 3, "shard_index": i} for i in range(3)]
     second = run_parallel(env8, list(zip(new, new_states, strict=True)))
     assert_disjoint_union(second, changed)
+
+
+def test_reshard_states_cuts_ranges_and_narrows_tokens():
+    from tap_cosmosdb.reshard import ReshardError, reshard_states
+
+    bounds = ["", "1" + H, "2" + H, "3" + H, "FF"]
+    partitions = [
+        {
+            "context": {"range_min": lo, "range_max": hi},
+            "continuation": _token((lo, hi), [(lo, hi)]),
+            "mode": "LatestVersion",
+            "last_lsn": 7,
+        }
+        for lo, hi in itertools.pairwise(bounds)
+    ]
+    legacy = {"bookmarks": {"items": {"partitions": partitions}}}  # unsharded, no "shard" entry
+    new = reshard_states([legacy], 3)
+    cut = [
+        [FeedRange.from_context(p["context"]) for p in s["bookmarks"]["items"]["partitions"]]
+        for s in new
+    ]
+    assert cut[0] == [
+        FeedRange("", "1" + H),
+        FeedRange("1" + H, "15555555555555555555555555555555"),
+    ]
+    assert cut[1][0] == FeedRange("15555555555555555555555555555555", "2" + H)
+    assert cut[2][-1] == FeedRange("3" + H, "FF")
+    for state in new:
+        for partition in state["bookmarks"]["items"]["partitions"]:
+            data = decode_token(partition["continuation"])
+            rng = data["continuation"]["Range"]
+            assert (rng["min"], rng["max"]) == (
+                partition["context"]["range_min"],
+                partition["context"]["range_max"],
+            )
+            assert clamp_token(partition["continuation"])[1] is False
+            assert partition["last_lsn"] == 7
+    # A gap (a shard that never reached a range) is refused.
+    gappy = {"bookmarks": {"items": {"partitions": partitions[:2] + partitions[3:]}}}
+    with pytest.raises(ReshardError, match=r"do not cover the EPK range \[2"):
+        reshard_states([gappy], 2)
