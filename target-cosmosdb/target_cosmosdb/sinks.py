@@ -324,7 +324,8 @@ class CosmosDBSink(BatchSink):
 
         Returns:
             E.g. ``"orders: 10 written, 1 deleted, 0 skipped, 0 dead-lettered, 1 batches,
-            12.4 RU, 0 throttles (0.0 s waited)"``.
+            12.4 RU, 0 throttles (0.0 s waited, in flight lowered to 16 of 16)"``; the last part
+            is the lowest AIMD limit of the container during the run.
         """
         c = self._counters()
         return (
@@ -334,5 +335,7 @@ class CosmosDBSink(BatchSink):
             f"{int(c[CosmosMetric.RECORDS_DEAD_LETTERED])} dead-lettered, "
             f"{int(c[CosmosMetric.BATCHES])} batches, {c[CosmosMetric.REQUEST_UNITS]:.1f} RU, "
             f"{int(c[CosmosMetric.THROTTLES])} throttles "
-            f"({c[CosmosMetric.THROTTLE_WAIT]:.1f} s waited)"
+            f"({c[CosmosMetric.THROTTLE_WAIT]:.1f} s waited, "
+            f"in flight lowered to {int(self.container.limiter.lowest)} of "
+            f"{self.container.limiter.max_limit})"
         )
