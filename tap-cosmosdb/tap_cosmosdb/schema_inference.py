@@ -81,10 +81,16 @@ def widen(node: JsonSchema, value: t.Any) -> JsonSchema:
     Returns:
         ``node`` unchanged, or a new, wider schema node.
     """
+    json_type = _json_type(value)
+    if json_type != "object" and json_type != "array":
+        # Fast path (called for every property of every record): a scalar whose type the node
+        # lists is accepted whatever else the node says, so skip building the type set.
+        raw = node.get("type")
+        if raw == json_type or (isinstance(raw, list) and json_type in raw):
+            return node
     types = _types_of(node)
     if types is None:
         return node
-    json_type = _json_type(value)
     if json_type == "object":
         return _widen_object(node, types, value)
     if json_type == "array":
