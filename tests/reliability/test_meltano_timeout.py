@@ -64,7 +64,7 @@ def test_meltano_run_timeout_then_rerun(profile, make_pipeline, report):
     trials = max(1, profile.trials // 3)
     for trial in range(trials):
         emu.inject_fault(
-            action="delay", delay_ms=500, operation="change_feed", database=pipeline.source_db
+            action="delay", delay_ms=300, operation="change_feed", database=pipeline.source_db
         )
         timed = _meltano(
             "run",
