@@ -279,12 +279,28 @@ class CosmosDBSink(BatchSink):
         unique, dropped = dedupe(items)
         if dropped:
             self.tally_duplicate_merged(dropped)
+        self.writer.write(unique)
+        self.emit_metrics()
+
+    def start_drain(self) -> dict:
+        """Mark the drain as active, then take the batch out of the sink.
+
+        The mark must come first: once singer-sdk has moved the pending records out of the
+        sink, a SIGTERM handled as "between drains" would drain an empty sink and acknowledge
+        STATE for records that were never written (found by tests/reliability).
+
+        Returns:
+            The batch context, as singer-sdk's ``Sink.start_drain``.
+        """
         self.cosmos_target.begin_drain()
+        return super().start_drain()
+
+    def mark_drained(self) -> None:
+        """Reset the sink after its batch was written, and end the active-drain mark."""
         try:
-            self.writer.write(unique)
+            super().mark_drained()
         finally:
             self.cosmos_target.end_drain()
-        self.emit_metrics()
 
     # -- metrics --------------------------------------------------------------------------------
 
