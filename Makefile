@@ -13,7 +13,7 @@ MELTANO_VENV := .venv-meltano
 PACKAGES := shared emulator tap-cosmosdb target-cosmosdb
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: install test lint format demo reliability bench meltano clean
+.PHONY: install test lint format demo reliability bench meltano external-taps clean
 
 install: $(VENV)/.installed
 
@@ -33,7 +33,15 @@ $(MELTANO_VENV)/.installed: meltano.yml
 		$(MELTANO_VENV)/bin/meltano install
 	touch $@
 
-test: install meltano
+# A Singer tap nobody here wrote, in its own virtualenv, for tests/target/test_external_tap.py.
+external-taps: .venv-tap-jsonl/.installed
+
+.venv-tap-jsonl/.installed: | install
+	$(BIN)/uv venv -q --clear --python $(BIN)/python .venv-tap-jsonl
+	$(BIN)/uv pip install -q --python .venv-tap-jsonl/bin/python tap-jsonl==0.3.1
+	touch $@
+
+test: install meltano external-taps
 	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH" $(BIN)/pytest -m "not slow" -q tests
 
 reliability: install meltano
@@ -55,4 +63,4 @@ bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .meltano output .demo
+	rm -rf $(VENV) $(MELTANO_VENV) .venv-tap-jsonl .meltano output .demo
