@@ -26,6 +26,7 @@ import typing as t
 
 from singer_sdk import Stream
 from singer_sdk.helpers._catalog import get_selected_schema
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from cosmosdb_shared.conventions import PARTITION_KEY_SCHEMA_KEYWORD
 from tap_cosmosdb.change_feed import (
@@ -76,6 +77,12 @@ class StreamSettingError(ValueError):
 
 class CosmosContainerStream(Stream):
     """All documents of one container, as records keyed by ``_sdc_partition_key`` and ``id``."""
+
+    #: No per-value type conformance: records are JSON decoded by azure-cosmos (only str, int,
+    #: float, bool, None, list, dict), and the schema is widened to fit each record before it is
+    #: emitted (:meth:`post_process`), so conformance would change nothing; it was the largest
+    #: single cost of a change-feed drain (benchmarks/README.md).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(
         self,
