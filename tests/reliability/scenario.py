@@ -27,10 +27,13 @@ def judged_run(
     on_line: t.Callable[[int], None] | None = None,
     name: str = "run",
     env: dict[str, str] | None = None,
+    before_judge: t.Callable[[], None] | None = None,
 ) -> tuple[RunResult, t.Any]:
     """Run the pipeline once, check its acknowledged states, return it and the state to resume.
 
     Failures of a process that was not killed must be clean (one ``error:`` line, no traceback).
+    ``before_judge`` runs after the processes ended and before the destination is read (e.g. to
+    wait for an outage to end).
     """
     rep.runs += 1
     run = run_pipeline(
@@ -42,6 +45,8 @@ def judged_run(
         on_line=on_line,
         env=env,
     )
+    if before_judge is not None:
+        before_judge()
     assert_clean_failure(run)
     ack = check_acknowledged(run, pipeline.destination, PK_PATHS)
     rep.states_checked += ack.states_checked

@@ -148,10 +148,14 @@ def test_emulator_outage_mid_run(profile, make_pipeline, report):
                 thread.start()
                 outage.append(thread)
 
-        run, state = judged_run(pipeline, rep, state, on_line=on_line, name=f"trial{trial}")
-        for thread in outage:
-            thread.join(30)
-        emu.start()
+        def outage_over(outage: list[threading.Thread] = outage) -> None:
+            for thread in outage:
+                thread.join(30)
+            emu.start()  # no-op when the bounce already restarted it
+
+        run, state = judged_run(
+            pipeline, rep, state, on_line=on_line, name=f"trial{trial}", before_judge=outage_over
+        )
         rep.trials += 1
         rep.faults_injected += bool(outage)
         outcomes.append(

@@ -63,8 +63,10 @@ def test_meltano_run_timeout_then_rerun(profile, make_pipeline, report):
     mid_run = stored_after_timeout = 0
     trials = max(1, profile.trials // 3)
     for trial in range(trials):
+        # At least 20 change-feed requests of 1 s each: the unhindered run outlasts the 15 s
+        # timeout on any machine, so the timeout always lands while records flow.
         emu.inject_fault(
-            action="delay", delay_ms=300, operation="change_feed", database=pipeline.source_db
+            action="delay", delay_ms=1000, operation="change_feed", database=pipeline.source_db
         )
         timed = _meltano(
             "run",
