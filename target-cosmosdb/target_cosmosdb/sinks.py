@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 import typing as t
 
 from singer_sdk import metrics
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
+from cosmosdb_shared.metrics import CosmosMetric, counter_point
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.batching import WriteItem, dedupe, estimate_operation_bytes
 from target_cosmosdb.documents import (
@@ -39,20 +39,6 @@ _ACTIONS: dict[str, t.Literal["upsert", "create", "patch"]] = {
     "append": "create",
     "patch": "patch",
 }
-
-
-class CosmosMetric(str, enum.Enum):
-    """METRIC names emitted by target-cosmosdb (singer-sdk ``Point`` accepts any str enum)."""
-
-    RECORDS_WRITTEN = "cosmos_records_written"
-    RECORDS_DELETED = "cosmos_records_deleted"
-    RECORDS_SKIPPED = "cosmos_records_skipped"
-    RECORDS_DEAD_LETTERED = "cosmos_records_dead_lettered"
-    BATCHES = "cosmos_batch_count"
-    REQUEST_UNITS = "cosmos_request_units"
-    THROTTLES = "cosmos_throttle_count"
-    THROTTLE_WAIT = "cosmos_throttle_wait_seconds"
-    RETRIES = "cosmos_transient_retry_count"
 
 
 class CosmosDBSink(BatchSink):
@@ -311,11 +297,11 @@ class CosmosDBSink(BatchSink):
             CosmosMetric.RECORDS_DELETED: self.stats.deleted,
             CosmosMetric.RECORDS_SKIPPED: self.stats.skipped,
             CosmosMetric.RECORDS_DEAD_LETTERED: self.stats.dead_lettered,
-            CosmosMetric.BATCHES: self.stats.batches,
+            CosmosMetric.BATCH_COUNT: self.stats.batches,
             CosmosMetric.REQUEST_UNITS: round(charge.request_units, 2),
-            CosmosMetric.THROTTLES: self.stats.throttles,
-            CosmosMetric.THROTTLE_WAIT: round(self.stats.throttle_wait_seconds, 3),
-            CosmosMetric.RETRIES: self.stats.retries,
+            CosmosMetric.THROTTLE_COUNT: self.stats.throttles,
+            CosmosMetric.THROTTLE_WAIT_SECONDS: round(self.stats.throttle_wait_seconds, 3),
+            CosmosMetric.RETRY_COUNT: self.stats.retries,
         }
 
     def emit_metrics(self) -> None:
@@ -327,11 +313,8 @@ class CosmosDBSink(BatchSink):
             if not delta:
                 continue
             self._reported[metric.value] = value
-            point = metrics.Point(
-                "counter",
-                t.cast("metrics.Metric", metric),
-                round(delta, 3) if isinstance(delta, float) else delta,
-                tags,
+            point = counter_point(
+                metric, round(delta, 3) if isinstance(delta, float) else delta, tags
             )
             metrics.log(logger, point)
 
@@ -349,9 +332,9 @@ class CosmosDBSink(BatchSink):
             f"{int(c[CosmosMetric.RECORDS_DELETED])} deleted, "
             f"{int(c[CosmosMetric.RECORDS_SKIPPED])} skipped, "
             f"{int(c[CosmosMetric.RECORDS_DEAD_LETTERED])} dead-lettered, "
-            f"{int(c[CosmosMetric.BATCHES])} batches, {c[CosmosMetric.REQUEST_UNITS]:.1f} RU, "
-            f"{int(c[CosmosMetric.THROTTLES])} throttles "
-            f"({c[CosmosMetric.THROTTLE_WAIT]:.1f} s waited, "
+            f"{int(c[CosmosMetric.BATCH_COUNT])} batches, {c[CosmosMetric.REQUEST_UNITS]:.1f} RU, "
+            f"{int(c[CosmosMetric.THROTTLE_COUNT])} throttles "
+            f"({c[CosmosMetric.THROTTLE_WAIT_SECONDS]:.1f} s waited, "
             f"in flight lowered to {int(self.container.limiter.lowest)} of "
             f"{self.container.limiter.max_limit})"
         )

@@ -37,9 +37,9 @@ def test_throttling_beyond_sdk_retries_is_retried_from_the_page_token(tap_env):
     assert set(got) == set(ids)
     assert max(got.values()) == 1
     points = metrics(run.stderr)
-    assert metric_total(points, "cosmos_throttles") >= 200
+    assert metric_total(points, "cosmos_throttle_count") >= 200
     assert metric_total(points, "cosmos_throttle_wait_seconds") > 0
-    assert metric_total(points, "cosmos_retries") >= 1
+    assert metric_total(points, "cosmos_retry_count") >= 1
     assert metric_total(points, "cosmos_request_units") > 0
     summary = [line for line in run.stderr.splitlines() if "Summary for stream 'items'" in line]
     assert len(summary) == 1
