@@ -72,8 +72,15 @@ def table_rows(results: dict[str, Any]) -> list[list[str]]:
     for key, value in shards.items():
         if key == "wall_s":
             continue
-        text = _num(value, 2) if isinstance(value, float) else str(value)[:60]
-        rows.append([f"shards: {key}", "-", "-", text, "-", "-", "-", "-"])
+        if isinstance(value, (int, float)) and key.endswith("_per_s"):
+            text = f"{_num(value)} rec/s"
+            key = key.removesuffix("_records_per_s").removesuffix("_per_s").replace("_", " ")
+        else:
+            text = str(value)[:60]
+        rows.append(
+            [f"shards: {key}", "synthetic 1 KB", _num(results["settings"].get("emulator_docs")),
+             text, "-", "-", "(reported)", "-"]
+        )  # fmt: skip
     return rows
 
 
@@ -99,7 +106,7 @@ def markdown_table(results: dict[str, Any]) -> str:
     """The same table in Markdown (for benchmarks/README.md)."""
     rows = table_rows(results)
     lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
-    lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows[1:]]
     return "\n".join(lines)
 
 

@@ -45,8 +45,8 @@ HERE = Path(__file__).resolve().parent
 SCALES: dict[str, dict[str, Any]] = {
     "full": {
         "flights_limit": None,
-        "synthetic_docs": 100_000,
-        "memory_docs": "100000,1000000",
+        "synthetic_docs": 50_000,
+        "memory_docs": "",
         "ru_docs": 4_000,
         "profile_docs": 50_000,
         "emulator_docs": 40_000,
@@ -54,7 +54,7 @@ SCALES: dict[str, dict[str, Any]] = {
     "small": {
         "flights_limit": 20_000,
         "synthetic_docs": 10_000,
-        "memory_docs": "10000,50000",
+        "memory_docs": "",
         "ru_docs": 600,
         "profile_docs": 5_000,
         "emulator_docs": 10_000,
@@ -70,7 +70,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--flights", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--flights-limit", type=int, help="seed at most this many flights")
     parser.add_argument("--synthetic-docs", type=int, help="~1 KB synthetic documents (0: none)")
-    parser.add_argument("--memory-docs", help="two sizes for the memory comparison, e.g. 1e5,1e6")
+    parser.add_argument(
+        "--memory-docs",
+        help="two sizes of small synthetic documents for the memory comparison, e.g. 1e5,1e6 "
+        "(default: the first dataset, at --memory-small documents and at its full size)",
+    )
+    parser.add_argument("--memory-small", type=int, default=100_000)
     parser.add_argument("--ru-docs", type=int, help="records loaded at 400 RU/s")
     parser.add_argument("--emulator-docs", type=int, help="--docs for emulator_bench.py")
     parser.add_argument("--profile-docs", type=int, help="records in the target's profile run")
@@ -120,13 +125,38 @@ def memory(bench: phases.Bench, sizes: list[int]) -> dict[str, Any]:
         print(f"  seeded small documents up to {size:,} in {time.perf_counter() - start:.0f} s")
         seeded = size
         points.append(phases.memory_point(bench, size, "small"))
-    result: dict[str, Any] = {"points": points, "doc_bytes": SMALL_DOC_BYTES}
+    return memory_rows(bench, points, "small synthetic", doc_bytes=SMALL_DOC_BYTES)
+
+
+def memory_from_dataset(
+    bench: phases.Bench, dataset: str, docs: int, recording: Path, small: int
+) -> dict[str, Any]:
+    """Goal 5 from a dataset: a ``small``-document copy vs the dataset's throughput runs."""
+    small = min(small, docs // 3)
+    point = phases.memory_subset_point(bench, dataset, recording, small)
+    tap_row = next(r for r in bench.rows if r["dataset"] == dataset and "tap_peak_rss_mib" in r)
+    target_row = next(
+        r for r in bench.rows if r["dataset"] == dataset and "target_peak_rss_mib" in r
+    )
+    large = {
+        "docs": docs,
+        "tap_peak_rss_mib": tap_row["tap_peak_rss_mib"],
+        "target_peak_rss_mib": target_row["target_peak_rss_mib"],
+    }
+    return memory_rows(bench, [point, large], dataset)
+
+
+def memory_rows(
+    bench: phases.Bench, points: list[dict[str, Any]], dataset: str, **extra: Any
+) -> dict[str, Any]:
+    """Add the two memory rows (smallest vs largest point) and return the memory results."""
+    result: dict[str, Any] = {"points": points, "dataset": dataset, **extra}
     if len(points) >= 2:
         for who in ("tap", "target"):
             ratio = points[-1][f"{who}_peak_rss_mib"] / points[0][f"{who}_peak_rss_mib"]
             result[f"{who}_growth"] = ratio
             bench.row(
-                measure=f"memory: {who} peak RSS", dataset="small synthetic",
+                measure=f"memory: {who} peak RSS", dataset=dataset,
                 docs=f"{points[0]['docs']:,} -> {points[-1]['docs']:,}",
                 ours_per_s=None, sdk_per_s=None, ratio=ratio, goal="<= 1.2", met=ratio <= 1.2,
                 small_mib=points[0][f"{who}_peak_rss_mib"], large_mib=points[-1][f"{who}_peak_rss_mib"],
@@ -182,8 +212,15 @@ def main(argv: list[str] | None = None) -> int:
             phases.ru_efficiency(bench, recordings[first], min(args.ru_docs, datasets[first]))
             t = lap("ru_efficiency", t)
         if args.memory_sizes:
-            print("memory", flush=True)
+            print("memory (small synthetic documents)", flush=True)
             results["memory"] = memory(bench, args.memory_sizes)
+            t = lap("memory", t)
+        elif datasets and args.memory_small:
+            print("memory", flush=True)
+            first = next(iter(datasets))
+            results["memory"] = memory_from_dataset(
+                bench, first, datasets[first], recordings[first], args.memory_small
+            )
             t = lap("memory", t)
         results["emulator_cpu_note"] = "runs[].emulator_cpu_s: server CPU seconds during each run"
     if args.helpers:
@@ -193,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         t = lap("emulator_bench", t)
         print("sharded taps (shards_bench.py)", flush=True)
-        results["shards_bench"] = phases.helper_bench(bench, "shards_bench.py", [], timeout=300)
+        results["shards_bench"] = phases.helper_bench(
+            bench, "shards_bench.py", ["--docs", str(args.emulator_docs)], timeout=300
+        )
         t = lap("shards_bench", t)
     if bench.profiles:
         results["profiles"] = phases.render_profiles(bench, HERE / "profiles")
