@@ -17,47 +17,17 @@ import typing as t
 from collections.abc import Mapping, Sequence
 
 from cosmosdb_shared.conventions import PARTITION_KEY_PROPERTY
+from cosmosdb_shared.partition_key import (
+    UNDEFINED,
+    lookup,
+    partition_key_components,
+    path_parts,
+)
 
 #: System properties dropped from every record.
 DROPPED_SYSTEM_PROPERTIES: tuple[str, ...] = ("_rid", "_self", "_attachments")
 
 DELETED_AT_PROPERTY = "_sdc_deleted_at"
-
-_MISSING = object()
-
-
-def parse_partition_key_path(path: str) -> list[str]:
-    """Split a partition-key path such as ``/a/b`` or ``/"odd name"`` into member names.
-
-    Source: Cosmos DB REST API, "Create a collection" (``partitionKey.paths``: JSON paths with
-    ``/`` separators; members with special characters are quoted).
-
-    Args:
-        path: The path.
-
-    Returns:
-        The member names, e.g. ``["a", "b"]``.
-
-    Raises:
-        ValueError: If the path does not start with ``/``.
-    """
-    if not path.startswith("/"):
-        raise ValueError(f"partition key path {path!r} does not start with '/'")
-    parts: list[str] = []
-    for part in path[1:].split("/"):
-        if len(part) >= 2 and part[0] == part[-1] and part[0] in "\"'":
-            part = part[1:-1]
-        parts.append(part)
-    return parts
-
-
-def _lookup(document: Mapping[str, t.Any], parts: Sequence[str]) -> t.Any:
-    node: t.Any = document
-    for part in parts:
-        if not isinstance(node, Mapping) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
 
 
 def partition_key_values(document: Mapping[str, t.Any], paths: Sequence[str]) -> list[t.Any]:
@@ -70,11 +40,7 @@ def partition_key_values(document: Mapping[str, t.Any], paths: Sequence[str]) ->
     Returns:
         One value per path; ``{}`` marks an undefined value, a JSON ``null`` stays ``None``.
     """
-    values: list[t.Any] = []
-    for path in paths:
-        value = _lookup(document, parse_partition_key_path(path))
-        values.append({} if value is _MISSING else value)
-    return values
+    return [{} if v is UNDEFINED else v for v in partition_key_components(document, paths)]
 
 
 def partition_key_json(document: Mapping[str, t.Any], paths: Sequence[str]) -> str:
@@ -170,16 +136,16 @@ def change_to_record(item: Mapping[str, t.Any], paths: Sequence[str]) -> dict[st
     if isinstance(pk_meta, Mapping) and pk_meta:
         # {"pk": "p1"} or, for nested paths, keyed by the path's last member.
         for path in paths:
-            parts = parse_partition_key_path(path)
+            parts = path_parts(path)
             for key in (path, path.lstrip("/"), parts[-1]):
                 if key in pk_meta:
                     _set_path(pk_source, parts, pk_meta[key])
                     break
     elif previous is not None:
         for path in paths:
-            parts = parse_partition_key_path(path)
-            value = _lookup(previous, parts)
-            if value is not _MISSING:
+            parts = path_parts(path)
+            value = lookup(previous, parts)
+            if value is not UNDEFINED:
                 _set_path(pk_source, parts, value)
     deleted.update({k: v for k, v in pk_source.items() if k != "id"})
     deleted[PARTITION_KEY_PROPERTY] = partition_key_json(pk_source, paths)

@@ -29,6 +29,7 @@ from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from cosmosdb_shared.conventions import PARTITION_KEY_SCHEMA_KEYWORD
+from cosmosdb_shared.partition_key import path_parts
 from tap_cosmosdb.change_feed import (
     ALL_VERSIONS_AND_DELETES,
     LATEST_VERSION,
@@ -48,7 +49,6 @@ from tap_cosmosdb.records import (
     PARTITION_KEY_PROPERTY,
     change_to_record,
     document_to_record,
-    parse_partition_key_path,
 )
 from tap_cosmosdb.schema_inference import widen
 from tap_cosmosdb.shards import ShardLayout, ShardSettingError, shard_feed_ranges
@@ -549,7 +549,7 @@ class CosmosContainerStream(Stream):
             return None
         needed = {"id", REPLICATION_KEY}
         for path in self.partition_key_paths:
-            needed.add(parse_partition_key_path(path)[0])
+            needed.add(path_parts(path)[0])
         wanted = [
             p
             for p in selected

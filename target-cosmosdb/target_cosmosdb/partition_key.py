@@ -19,28 +19,12 @@ import typing as t
 
 from azure.cosmos.partition_key import NonePartitionKeyValue
 
+from cosmosdb_shared.partition_key import UNDEFINED, partition_key_components
 from target_cosmosdb.errors import RecordRejected
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-
-class _UndefinedType:
-    """Marker for a partition key component missing from the document."""
-
-    _instance: _UndefinedType | None = None
-
-    def __new__(cls) -> _UndefinedType:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNDEFINED"
-
-
-#: The value of a partition key component missing from the document.
-UNDEFINED = _UndefinedType()
 
 #: Components of one document's partition key, one per path.
 PartitionKeyValue = tuple[t.Any, ...]
@@ -84,18 +68,6 @@ def parse_paths(setting: t.Any) -> list[str]:
     return paths
 
 
-def split_path(path: str) -> list[str]:
-    """Split ``/a/b`` into ``["a", "b"]`` (JSON-pointer escapes ``~1`` and ``~0`` decoded).
-
-    Args:
-        path: A partition key path.
-
-    Returns:
-        Property names from the root.
-    """
-    return [p.replace("~1", "/").replace("~0", "~") for p in path.strip("/").split("/")]
-
-
 def extract(doc: Mapping[str, t.Any], paths: Sequence[str]) -> PartitionKeyValue:
     """Read the partition key components of a document.
 
@@ -111,14 +83,7 @@ def extract(doc: Mapping[str, t.Any], paths: Sequence[str]) -> PartitionKeyValue
         RecordRejected: When a component is an object or array.
     """
     out: list[t.Any] = []
-    for path in paths:
-        node: t.Any = doc
-        for part in split_path(path):
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            else:
-                node = UNDEFINED
-                break
+    for path, node in zip(paths, partition_key_components(doc, paths), strict=True):
         if isinstance(node, decimal.Decimal):
             node = float(node)
         if isinstance(node, (dict, list)):

@@ -38,6 +38,7 @@ from azure.cosmos.documents import ConnectionPolicy
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
 from cosmosdb_shared.errors import describe_error, status_of
+from cosmosdb_shared.partition_key import path_parts
 from cosmosdb_shared.retry import TRANSIENT_STATUSES, cosmos_wait, is_transient, retry_after_seconds
 from target_cosmosdb import batching
 from target_cosmosdb import partition_key as pkmod
@@ -218,7 +219,7 @@ def patch_operations(doc: dict[str, t.Any], pk_paths: Sequence[str]) -> list[dic
     Returns:
         Patch operations such as ``{"op": "set", "path": "/price", "value": 3.5}``.
     """
-    split = [pkmod.split_path(p) for p in pk_paths]
+    split = [path_parts(p) for p in pk_paths]
 
     def walk(node: dict[str, t.Any], prefix: list[str]) -> list[dict[str, t.Any]]:
         ops: list[dict[str, t.Any]] = []

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from cosmosdb_shared.partition_key import path_parts
 from tap_cosmosdb.records import (
     change_to_record,
     document_to_record,
-    parse_partition_key_path,
     partition_key_json,
 )
 
@@ -55,9 +55,9 @@ def test_document_to_record_drops_account_internals_and_keeps_versioning_fields(
 
 
 def test_quoted_path_members():
-    assert parse_partition_key_path('/"odd name"/x') == ["odd name", "x"]
+    assert path_parts('/"odd name"/x') == ["odd name", "x"]
     with pytest.raises(ValueError):
-        parse_partition_key_path("pk")
+        path_parts("pk")
 
 
 def test_delete_becomes_record_with_key_and_deleted_at():
