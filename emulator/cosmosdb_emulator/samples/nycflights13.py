@@ -37,7 +37,8 @@ TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "airlines": ("/carrier", ("carrier",)),
     "airports": ("/tzone", ("faa",)),
     "planes": ("/manufacturer", ("tailnum",)),
-    "weather": ("/origin", ("origin", "year", "month", "day", "hour")),
+    # time_hour (UTC), not the local hour: 2013-11-03 01:00 happens twice (end of DST).
+    "weather": ("/origin", ("origin", "time_hour")),
     "flights": ("/tailnum", None),  # id = row number
 }
 
