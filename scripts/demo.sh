@@ -26,7 +26,8 @@ done
 echo "== emulator up at $ENDPOINT (data .demo/emulator.sqlite)"
 
 echo "== seeding nycflights13"
-time python -m cosmosdb_emulator.samples.nycflights13 --endpoint "$ENDPOINT" --database nycflights13
+time python -m cosmosdb_emulator.samples.nycflights13 --endpoint "$ENDPOINT" --database nycflights13 \
+  | tee .demo/seeded
 
 meltano state clear --force dev:tap-cosmosdb-to-target-jsonl >/dev/null 2>&1 || true
 
@@ -66,7 +67,13 @@ ls output | sort > .demo/before2
 time meltano run tap-cosmosdb target-jsonl > .demo/run2.log 2>&1 || { tail -50 .demo/run2.log; exit 1; }
 count_run .demo/before2 | tee .demo/run2.counts
 
-first=$(awk '$1=="flights"{print $2}' .demo/run1.counts)
-second=$(awk '$1=="flights"{print $2}' .demo/run2.counts)
-echo "== flights extracted: run 1 = ${first:-0} (expected 336776), run 2 = ${second:-0} (expected $CHANGED)"
-[ "${first:-0}" = 336776 ] && [ "${second:-0}" = "$CHANGED" ]
+echo "== records extracted per stream (seeded / run 1 / run 2; run 2 expects only the $CHANGED changed flights)"
+ok=1
+while read -r _ table count _; do
+  stream=${table#nycflights13.}; stream=${stream%:}
+  one=$(awk -v s="$stream" '$1==s{print $2}' .demo/run1.counts); two=$(awk -v s="$stream" '$1==s{print $2}' .demo/run2.counts)
+  want2=0; [ "$stream" = flights ] && want2=$CHANGED
+  printf '  %-9s %7s / %7s / %5s\n' "$stream" "$count" "${one:-0}" "${two:-0}"
+  [ "${one:-0}" = "$count" ] && [ "${two:-0}" = "$want2" ] || ok=0
+done < .demo/seeded
+[ "$ok" = 1 ] && echo "== demo OK" || { echo "== demo FAILED: counts differ from the expected ones"; exit 1; }
