@@ -169,6 +169,20 @@ class TargetCosmosDB(Target):
 
     _redaction: t.ClassVar[SecretRedactionFilter | None] = None
 
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """singer-sdk's built-in settings, without ``load_method``.
+
+        ``load_method`` (append-only, upsert, overwrite) is meant for SQL targets; this target
+        writes as ``write_mode`` says, so advertising ``load_method`` in ``--about`` would only
+        mislead. A config that still sets it is accepted and ignored.
+
+        Args:
+            config_jsonschema: The settings schema, extended in place.
+        """
+        super().append_builtin_config(config_jsonschema)
+        config_jsonschema["properties"].pop("load_method", None)
+
     def __init__(
         self,
         *,
