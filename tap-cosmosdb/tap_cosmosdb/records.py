@@ -12,6 +12,7 @@ Together with ``id`` it identifies a document uniquely (Cosmos DB REST API, "Doc
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import typing as t
 from collections.abc import Mapping, Sequence
@@ -53,7 +54,24 @@ def partition_key_json(document: Mapping[str, t.Any], paths: Sequence[str]) -> s
     Returns:
         Compact JSON, e.g. ``["AA"]``, ``[5]``, ``[null]``, ``[{}]``, ``["t1","u1"]``.
     """
+    if len(paths) == 1:
+        # Fast path for the common single string or integer key: the same text json.dumps
+        # writes (it encodes strings with this very function when ensure_ascii is on, and
+        # integers with int.__repr__).
+        value = lookup(document, _parts(paths[0]))
+        if type(value) is str:
+            return "[" + _encode_ascii(value) + "]"
+        if type(value) is int:
+            return f"[{int.__repr__(value)}]"
     return json.dumps(partition_key_values(document, paths), separators=(",", ":"))
+
+
+_encode_ascii = json.encoder.encode_basestring_ascii
+
+
+@functools.lru_cache(maxsize=64)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path_parts(path))
 
 
 def document_to_record(document: Mapping[str, t.Any], paths: Sequence[str]) -> dict[str, t.Any]:
@@ -67,7 +85,9 @@ def document_to_record(document: Mapping[str, t.Any], paths: Sequence[str]) -> d
         A new dict: the document without ``_rid``, ``_self``, ``_attachments``, plus
         ``_sdc_partition_key``.
     """
-    record = {k: v for k, v in document.items() if k not in DROPPED_SYSTEM_PROPERTIES}
+    record = dict(document)
+    for name in DROPPED_SYSTEM_PROPERTIES:
+        record.pop(name, None)
     record[PARTITION_KEY_PROPERTY] = partition_key_json(document, paths)
     return record
 

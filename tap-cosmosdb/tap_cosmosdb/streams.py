@@ -51,6 +51,7 @@ from tap_cosmosdb.records import (
     document_to_record,
 )
 from tap_cosmosdb.schema_inference import widen
+from tap_cosmosdb.shapes import AcceptedShapes, record_shape
 from tap_cosmosdb.shards import ShardLayout, ShardSettingError, shard_feed_ranges
 
 if t.TYPE_CHECKING:
@@ -118,6 +119,7 @@ class CosmosContainerStream(Stream):
         self.query_stats: list[t.Any] = []
         self.records_emitted = 0
         self._epk_hasher: EpkHasher | None = None
+        self._accepted_shapes = AcceptedShapes()
 
     def _generate_schema_messages(self) -> t.Generator[t.Any, None, None]:
         """singer-sdk's SCHEMA messages, declaring the container's partition key definition.
@@ -329,7 +331,11 @@ class CosmosContainerStream(Stream):
 
     def _widen_schema_for(self, record: dict[str, t.Any]) -> None:
         current = self.effective_schema
+        shape = record_shape(record)
+        if self._accepted_shapes.accepted(current, shape):
+            return
         wider = widen(current, record)
+        self._accepted_shapes.add(wider, shape)
         if wider is current:
             return
         added = sorted(set(wider.get("properties", {})) - set(current.get("properties", {})))

@@ -14,6 +14,7 @@ from azure.core.exceptions import AzureError
 from azure.cosmos.exceptions import CosmosHttpResponseError
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.helpers import _state
 from singer_sdk.helpers.capabilities import TapCapabilities
 from singer_sdk.plugin_base import SingerCommand
@@ -158,6 +159,10 @@ class TapCosmosDB(Tap):
 
     name = "tap-cosmosdb"
     dynamic_catalog = True
+    #: singer-sdk's msgspec message writer (the ``singer-sdk[msgspec]`` extra): the same Singer
+    #: JSON lines as the default simplejson writer (non-ASCII text as UTF-8 rather than
+    #: ``\u`` escapes), serialised several times faster.
+    message_writer_class = MsgSpecWriter
 
     capabilities: t.ClassVar[list[t.Any]] = [
         *Tap.capabilities,

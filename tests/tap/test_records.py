@@ -87,3 +87,19 @@ def test_create_and_replace_carry_current_image():
     }
     record = change_to_record(item, ["/pk"])
     assert record == {"id": "2", "pk": "p", "v": 1, "_sdc_partition_key": '["p"]', "_lsn": 4}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["AA", "", "é", "日本", "😀", "\ud800", '"q\\/', "\x00\x1f\x7f", "a\u2028b", 0, -7, 2**70],
+)
+@pytest.mark.parametrize("path", ["/pk", "/a/b"])
+def test_single_path_key_matches_json_dumps_exactly(value, path):
+    document: dict = {}
+    node = document
+    parts = path_parts(path)
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    assert partition_key_json(document, [path]) == json.dumps([value], separators=(",", ":"))
+    assert partition_key_json(document, [path]).isascii()

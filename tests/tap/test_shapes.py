@@ -1,0 +1,52 @@
+"""Unit tests for the accepted-shape cache that lets the tap skip schema widening (pure)."""
+
+from __future__ import annotations
+
+from tap_cosmosdb.schema_inference import infer_schema, widen
+from tap_cosmosdb.shapes import AcceptedShapes, record_shape, shape_of
+
+
+def test_shape_ignores_scalar_content_but_not_types_keys_or_nesting():
+    base = record_shape({"a": 1, "b": "x"})
+    assert record_shape({"a": 2, "b": "y"}) == base
+    assert record_shape({"a": 1.0, "b": "x"}) != base  # wider type
+    assert record_shape({"a": True, "b": "x"}) != base  # bool is not an integer
+    assert record_shape({"a": None, "b": "x"}) != base
+    assert record_shape({"a": 1, "b": "x", "c": 1}) != base  # new property
+    nested = record_shape({"a": {"b": [1, {"c": "x"}]}})
+    assert record_shape({"a": {"b": [2, {"c": "y"}]}}) == nested
+    assert record_shape({"a": {"b": [2, {"c": "y", "d": 1}]}}) != nested  # new deep property
+    assert record_shape({"a": {"b": [2, {"c": 1.5}]}}) != nested  # wider deep type
+    assert record_shape({"a": {"b": [2, {"c": "y"}, 3.5]}}) != nested  # new element type
+    assert record_shape({"a": {"b": []}}) != nested
+
+
+def test_equal_shapes_get_the_same_answer_from_widen():
+    schema = infer_schema([{"a": 1, "o": {"x": "s", "l": [1]}}])
+    values = [
+        {"a": 5, "o": {"x": "t", "l": [2, 3]}},
+        {"a": 5, "o": {"x": "t", "l": [2, 3.5]}},
+        {"a": 5, "o": {"x": "t", "l": [2], "new": None}},
+        {"a": "s", "o": {"x": "t", "l": [2]}},
+        {"a": 6, "o": {"x": "u", "l": [9, 9]}},
+    ]
+    for value in values:
+        twins = [v for v in values if shape_of(v) == shape_of(value)]
+        answers = {widen(schema, v) is schema for v in twins}
+        assert len(answers) == 1
+
+
+def test_cache_is_tied_to_one_schema_object_and_bounded():
+    cache = AcceptedShapes(max_shapes=2)
+    schema, other = {"type": "object"}, {"type": "object"}
+    shape = record_shape({"a": 1})
+    assert not cache.accepted(schema, shape)
+    cache.add(schema, shape)
+    assert cache.accepted(schema, shape)
+    assert not cache.accepted(other, shape)  # an equal but different schema object
+    cache.add(schema, record_shape({"b": 1}))
+    cache.add(schema, record_shape({"c": 1}))  # over the bound: starts over
+    assert not cache.accepted(schema, shape)
+    assert cache.accepted(schema, record_shape({"c": 1}))
+    cache.add(other, shape)
+    assert not cache.accepted(schema, record_shape({"c": 1}))
