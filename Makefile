@@ -6,6 +6,9 @@
 #   make reliability the long no-data-loss suite (tests marked slow)
 #   make bench       benchmarks (see benchmarks/README.md)
 SHELL := /bin/bash
+# Installed packages get their bytecode compiled (uv skips it by default): a CLI then starts in
+# ~0.4 s instead of ~1.2 s, which every tap/target process of the tests and benchmarks pays.
+export UV_COMPILE_BYTECODE := 1
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,7 +23,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python -q $(foreach p,$(PACKAGES),-e ./$(p)) -r requirements-dev.txt
+	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode $(foreach p,$(PACKAGES),-e ./$(p)) -r requirements-dev.txt
 	touch $@
 
 meltano: $(MELTANO_VENV)/.installed
@@ -38,7 +41,7 @@ external-taps: .venv-tap-jsonl/.installed
 
 .venv-tap-jsonl/.installed: | install
 	$(BIN)/uv venv -q --clear --python $(BIN)/python .venv-tap-jsonl
-	$(BIN)/uv pip install -q --python .venv-tap-jsonl/bin/python tap-jsonl==0.3.1
+	$(BIN)/uv pip install -q --compile-bytecode --python .venv-tap-jsonl/bin/python tap-jsonl==0.3.1
 	touch $@
 
 test: install meltano external-taps
