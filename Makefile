@@ -28,7 +28,8 @@ $(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
 
 meltano: $(MELTANO_VENV)/.installed
 
-$(MELTANO_VENV)/.installed: meltano.yml
+# Reinstalled when a package's dependencies change, so the plugins' venvs never go stale.
+$(MELTANO_VENV)/.installed: meltano.yml $(PYPROJECTS)
 	test -x $(MELTANO_VENV)/bin/python || $(PYTHON) -m venv $(MELTANO_VENV)
 	$(MELTANO_VENV)/bin/python -m pip install -q --upgrade pip uv
 	$(MELTANO_VENV)/bin/uv pip install --python $(MELTANO_VENV)/bin/python -q "meltano==4.4.*"
