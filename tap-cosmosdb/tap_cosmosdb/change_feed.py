@@ -177,7 +177,7 @@ def _item_lsn(item: t.Mapping[str, t.Any]) -> int | None:
 
 @dataclass
 class ReaderStats:
-    """Counters of one reader (one stream and feed range), accumulated over polling rounds.
+    """Counters of one reader (a feed range, or a query), accumulated over polling rounds.
 
     Attributes:
         pages: Non-empty pages read.

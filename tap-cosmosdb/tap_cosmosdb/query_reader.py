@@ -16,6 +16,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from cosmosdb_shared import with_retries
+from tap_cosmosdb.change_feed import ReaderStats
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -80,23 +81,6 @@ def build_incremental_query(properties: Sequence[str] | None) -> str:
 
 
 @dataclass
-class QueryStats:
-    """Counters of one query read.
-
-    Attributes:
-        pages: Pages read.
-        items: Items read.
-        retries: Outer retries.
-        retry_wait_seconds: Seconds slept before those retries.
-    """
-
-    pages: int = 0
-    items: int = 0
-    retries: int = 0
-    retry_wait_seconds: float = 0.0
-
-
-@dataclass
 class QueryReader:
     """Runs one cross-partition query page by page, with outer retries.
 
@@ -120,7 +104,7 @@ class QueryReader:
     meter: RequestChargeMeter | None = None
     scope: str = ""
     max_tries: int = 8
-    stats: QueryStats = field(default_factory=QueryStats)
+    stats: ReaderStats = field(default_factory=ReaderStats)
     feed_range: dict[str, t.Any] | None = None
 
     def _open(self, continuation: str | None) -> Iterator[t.Any]:
