@@ -107,6 +107,14 @@ def resolve_credential(config: t.Mapping[str, t.Any]) -> tuple[str, t.Any]:
         raise CosmosConnectionError(
             f"Settings 'account_key'/'connection_string' contradict auth_type '{auth_type}'"
         )
+    if auth_type not in ("service_principal", "default_credential"):
+        raise CosmosConnectionError(f"Setting 'auth_type' has unknown value '{auth_type}'")
+    if auth_type == "service_principal":
+        missing = [n for n in ("tenant_id", "client_id", "client_secret") if not config.get(n)]
+        if missing:
+            raise CosmosConnectionError(
+                f"auth_type 'service_principal' needs setting(s) {', '.join(missing)}"
+            )
     try:
         import azure.identity as identity
     except ImportError:
@@ -115,20 +123,13 @@ def resolve_credential(config: t.Mapping[str, t.Any]) -> tuple[str, t.Any]:
             "'entra' extra"
         ) from None
     if auth_type == "service_principal":
-        missing = [n for n in ("tenant_id", "client_id", "client_secret") if not config.get(n)]
-        if missing:
-            raise CosmosConnectionError(
-                f"auth_type 'service_principal' needs setting(s) {', '.join(missing)}"
-            )
         credential: t.Any = identity.ClientSecretCredential(
             tenant_id=config["tenant_id"],
             client_id=config["client_id"],
             client_secret=config["client_secret"],
         )
         return str(endpoint), credential
-    if auth_type == "default_credential":
-        return str(endpoint), identity.DefaultAzureCredential()
-    raise CosmosConnectionError(f"Setting 'auth_type' has unknown value '{auth_type}'")
+    return str(endpoint), identity.DefaultAzureCredential()
 
 
 def build_client(

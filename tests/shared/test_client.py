@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from cosmosdb_shared.client import (
@@ -57,3 +59,27 @@ def test_resolve_credential_from_connection_string():
         {"connection_string": f"AccountEndpoint=http://h:1/;AccountKey={KEY};"}
     )
     assert (endpoint, credential) == ("http://h:1/", KEY)
+
+
+def test_service_principal_builds_a_client_secret_credential():
+    from azure.identity import ClientSecretCredential
+
+    endpoint, credential = resolve_credential(
+        {
+            "auth_type": "service_principal",
+            "account_endpoint": "https://acct.documents.azure.com:443/",
+            "tenant_id": "00000000-0000-0000-0000-000000000000",
+            "client_id": "app",
+            "client_secret": "s3cret-value",
+        }
+    )
+    assert endpoint == "https://acct.documents.azure.com:443/"
+    assert isinstance(credential, ClientSecretCredential)
+
+
+def test_entra_without_the_extra_names_it(monkeypatch):
+    # A missing optional dependency cannot be uninstalled for one test; a None entry in
+    # sys.modules makes `import azure.identity` raise ImportError exactly as if it were absent.
+    monkeypatch.setitem(sys.modules, "azure.identity", None)
+    with pytest.raises(CosmosConnectionError, match="'entra' extra"):
+        resolve_credential({"auth_type": "default_credential", "account_endpoint": "https://h/"})
