@@ -180,18 +180,25 @@ def test_split_during_a_run_loses_and_repeats_nothing(tap_env):
     items = tap_env.container("items")
     ids = seed(items, 120, pad=4000)
     args = tap_env.args(tap_env.config(page_size=5))
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:
-        lines.append(json.loads(line))
-        if lines[-1]["type"] == "STATE" and lines[-1]["value"].get("bookmarks", {}).get("items"):
-            break
-    # The tap is blocked on the pipe inside the first range: split every range under it.
-    for range_id in ("0", "1", "2", "3"):
-        tap_env.emulator.split(tap_env.name, "items", range_id)
-    rest, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err[-2000:]
+    err_path = tap_env.tmp / "tap.err"
+    with err_path.open("w") as err_file:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err_file, text=True)
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(json.loads(line))
+            if lines[-1]["type"] == "STATE" and lines[-1]["value"].get("bookmarks", {}).get(
+                "items"
+            ):
+                break
+        # The tap is blocked on the pipe inside the first range: split every range under it.
+        for range_id in ("0", "1", "2", "3"):
+            tap_env.emulator.split(tap_env.name, "items", range_id)
+        # Read the rest through the same text wrapper: communicate() would read the raw pipe
+        # and lose what the wrapper has already buffered.
+        rest = proc.stdout.read()
+        proc.wait(timeout=120)
+    assert proc.returncode == 0, err_path.read_text()[-2000:]
     lines += [json.loads(x) for x in rest.splitlines() if x.strip()]
     got = [m["record"]["id"] for m in lines if m["type"] == "RECORD"]
     counts = collections.Counter(got)
