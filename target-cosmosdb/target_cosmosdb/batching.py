@@ -43,6 +43,8 @@ class WriteItem:
         record: The record as received, for dead letters.
         uncertain: Set when an attempt that included this item ended with an unknown outcome
             (timeout, dropped connection), so a later 409 on ``create`` may be our own write.
+        origin: Where the record came from when read from a BATCH file (``batch file 'x.json.gz'
+            record 7``), else None.
     """
 
     stream: str
@@ -54,6 +56,7 @@ class WriteItem:
     size: int
     record: dict[str, t.Any] | None = None
     uncertain: bool = field(default=False, compare=False)
+    origin: str | None = None
 
     @property
     def key(self) -> tuple[tuple[t.Any, ...], str]:
@@ -67,6 +70,8 @@ class WriteItem:
             E.g. ``stream 'orders' line 12 id '42' partition key ["x"]``.
         """
         where = f" line {self.line}" if self.line is not None else ""
+        if self.origin:
+            where += f" ({self.origin})"
         return (
             f"stream '{self.stream}'{where} id {self.doc_id[:200]!r} "
             f"partition key {pkmod.describe(self.pk)}"

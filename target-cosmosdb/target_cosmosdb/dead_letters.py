@@ -1,6 +1,7 @@
 """Dead-letter file: one JSON line per record Cosmos DB (or the target) refused.
 
-Each line is ``{"stream", "line", "id", "partition_key", "reason", "record"}``. Lines are flushed
+Each line is ``{"stream", "line", "id", "partition_key", "reason", "record"}`` (plus ``origin``
+for a record read from a BATCH file). Lines are flushed
 as written and the file is fsync-ed before STATE is emitted (:meth:`DeadLetterWriter.sync`), so a
 STATE never covers a record that is neither in Cosmos DB nor in the file.
 """
@@ -38,6 +39,7 @@ class DeadLetterWriter:
         doc_id: str | None = None,
         line: int | None = None,
         partition_key: str | None = None,
+        origin: str | None = None,
     ) -> None:
         """Append one dead letter.
 
@@ -48,6 +50,8 @@ class DeadLetterWriter:
             doc_id: The document id, when one could be computed.
             line: Input line number.
             partition_key: The partition key as the JSON array the service sees.
+            origin: For a record read from a BATCH file, which file and record (the entry then
+                has an ``origin`` field).
         """
         entry = {
             "stream": stream,
@@ -57,6 +61,8 @@ class DeadLetterWriter:
             "reason": reason,
             "record": record,
         }
+        if origin:
+            entry["origin"] = origin
         text = json.dumps(entry, default=str, ensure_ascii=False)
         with self._lock:
             if self._file is None:

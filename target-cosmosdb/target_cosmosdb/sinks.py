@@ -174,6 +174,9 @@ class CosmosDBSink(BatchSink):
 
     def _name_record(self, record: dict, line: int | None) -> str:
         where = f" line {line}" if line is not None else ""
+        origin = self.cosmos_target.record_origin
+        if origin:
+            where += f" ({origin})"
         keys = ", ".join(f"{k}={record.get(k)!r}" for k in self.key_properties)
         return f"Stream '{self.stream_name}'{where}" + (f" (key properties {keys})" if keys else "")
 
@@ -199,6 +202,7 @@ class CosmosDBSink(BatchSink):
             doc_id=doc_id,
             line=line,
             partition_key=pkmod.describe(pk) if pk is not None else None,
+            origin=self.cosmos_target.record_origin,
         )
         self.stats.add(dead_lettered=1)
 
@@ -252,6 +256,7 @@ class CosmosDBSink(BatchSink):
             doc=None if deleted else doc,
             size=size,
             record=record if self.cosmos_target.dead_letters is not None else None,
+            origin=self.cosmos_target.record_origin,
         )
         context.setdefault("items", []).append(item)
 

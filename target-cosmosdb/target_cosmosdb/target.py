@@ -16,6 +16,7 @@ from singer_sdk.target_base import Target
 from cosmosdb_shared import CosmosConnectionError, connection_properties, secret_values
 from cosmosdb_shared.redaction import SecretRedactionFilter, install_redaction
 from target_cosmosdb import partition_key as pkmod
+from target_cosmosdb.batch_files import BatchFileError, check_encoding, read_records
 from target_cosmosdb.dead_letters import DeadLetterWriter
 from target_cosmosdb.errors import TargetCosmosDBError, TerminatedDuringDrain
 from target_cosmosdb.ids import ID_STRATEGIES
@@ -160,6 +161,7 @@ class TargetCosmosDB(Target):
     message_reader_class = LineNumberingReader
     capabilities: t.ClassVar[list[t.Any]] = [
         PluginCapabilities.ABOUT,
+        PluginCapabilities.BATCH,
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.FLATTENING,
         PluginCapabilities.STRUCTURED_LOGGING,
@@ -171,17 +173,20 @@ class TargetCosmosDB(Target):
 
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict) -> None:
-        """singer-sdk's built-in settings, without ``load_method``.
+        """singer-sdk's built-in settings, without ``load_method`` and ``batch_config``.
 
         ``load_method`` (append-only, upsert, overwrite) is meant for SQL targets; this target
         writes as ``write_mode`` says, so advertising ``load_method`` in ``--about`` would only
-        mislead. A config that still sets it is accepted and ignored.
+        mislead. ``batch_config`` configures how a *tap* writes batch files; this target reads
+        BATCH messages (the ``batch`` capability) from the URLs in their manifest and needs no
+        setting. A config that still sets either is accepted and ignored.
 
         Args:
             config_jsonschema: The settings schema, extended in place.
         """
         super().append_builtin_config(config_jsonschema)
         config_jsonschema["properties"].pop("load_method", None)
+        config_jsonschema["properties"].pop("batch_config", None)
 
     def __init__(
         self,
@@ -207,6 +212,8 @@ class TargetCosmosDB(Target):
         """
         self._drain_lock = threading.Lock()
         self._active_drains = 0
+        #: Where the record being handled comes from when it was read from a BATCH file.
+        self.record_origin: str | None = None
         super().__init__(
             config=config,
             parse_env_config=parse_env_config,
@@ -242,6 +249,57 @@ class TargetCosmosDB(Target):
     def line_number(self) -> int | None:
         """Number (1-based) of the input line being handled, when the reader tracks it."""
         return getattr(self.message_reader, "line_number", None)
+
+    # -- BATCH messages -------------------------------------------------------------------------
+
+    def _process_batch_message(self, message_dict: dict) -> None:
+        """Send every record of a BATCH message's files through the RECORD path.
+
+        singer-sdk's handler (``Target._process_batch_message``) passes the files to
+        ``Sink.process_batch_files``, which calls ``process_batch({"records": [...]})`` at once:
+        without stream maps, validation, ids or dead letters, outside any drain; and this
+        target's ``process_batch`` reads ``context["items"]``, so every record was dropped while
+        the run exited 0 and passed STATE on. This reader hook (declared by singer-sdk's
+        ``BaseSingerReader`` for subclasses; the only place that has both the message and the
+        stream maps) is overridden instead: each record becomes the RECORD message it stands for,
+        so it lands exactly as that RECORD would, and a STATE after the BATCH is emitted only by
+        a drain that wrote its documents.
+
+        Args:
+            message_dict: The BATCH message.
+
+        Raises:
+            TargetCosmosDBError: For a BATCH before its SCHEMA, an encoding this target cannot
+                read, a missing or corrupt file (one line naming the input line and file).
+        """
+        line = self.line_number
+        stream = message_dict.get("stream")
+        where = f"Input line {line} (BATCH for stream '{stream}')"
+        if not isinstance(stream, str) or stream not in self.mapper.stream_maps:
+            raise TargetCosmosDBError(f"{where}: the BATCH arrived before its SCHEMA message")
+        manifest = message_dict.get("manifest")
+        if not isinstance(manifest, list) or not all(isinstance(u, str) for u in manifest):
+            raise TargetCosmosDBError(f"{where}: 'manifest' must be a list of file URLs")
+        try:
+            fmt, _compression = check_encoding(message_dict.get("encoding"))
+            extra = {k: message_dict[k] for k in ("time_extracted", "version") if k in message_dict}
+            for url in manifest:
+                name = url.rsplit("/", 1)[-1]
+                for index, record in enumerate(read_records(url, fmt), start=1):
+                    self.record_origin = f"batch file {name!r} record {index}"
+                    self._process_record_message(
+                        {"type": "RECORD", "stream": stream, "record": record, **extra}
+                    )
+        except BatchFileError as exc:
+            raise TargetCosmosDBError(f"{where}: {exc}") from None
+        except TargetCosmosDBError:
+            raise
+        except Exception as exc:
+            origin = f" {self.record_origin}" if self.record_origin else ""
+            first = str(exc).splitlines()[0][:300] if str(exc) else ""
+            raise TargetCosmosDBError(f"{where}{origin}: {type(exc).__name__}: {first}") from None
+        finally:
+            self.record_origin = None
 
     # -- sinks ----------------------------------------------------------------------------------
 

@@ -606,6 +606,7 @@ def reject_or_fail(dead_letters: t.Any | None) -> RejectHandler:
             doc_id=item.doc_id,
             line=item.line,
             partition_key=pkmod.describe(item.pk),
+            origin=item.origin,
         )
 
     return handle
