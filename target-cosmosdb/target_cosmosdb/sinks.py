@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from dataclasses import dataclass, field
 
 from singer_sdk import metrics
 from singer_sdk.exceptions import InvalidRecord
@@ -22,7 +23,7 @@ from target_cosmosdb.errors import RecordRejected, TargetCosmosDBError
 from target_cosmosdb.ids import IdStrategy, MissingIdError, check_id
 from target_cosmosdb.resources import container_name
 from target_cosmosdb.validation import FastJSONSchemaValidator
-from target_cosmosdb.writer import BatchWriter, WriteStats, reject_or_fail
+from target_cosmosdb.writer import AdaptiveLimiter, BatchWriter, WriteStats, reject_or_fail
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,6 +33,54 @@ if t.TYPE_CHECKING:
     from singer_sdk.target_base import Target
 
     from target_cosmosdb.target import TargetCosmosDB
+
+
+@dataclass
+class StreamTotals:
+    """Counters of one stream across every sink it had during the run.
+
+    Attributes:
+        stats: Write counters, updated by the writers of each of the stream's sinks.
+        reported: Metric name -> value already logged in a METRIC line (deltas follow).
+        container: Container the stream writes to (None until a sink was set up).
+        limiter: That container's AIMD limiter (None until a sink was set up).
+    """
+
+    stats: WriteStats = field(default_factory=WriteStats)
+    reported: dict[str, float] = field(default_factory=dict)
+    container: str | None = None
+    limiter: AdaptiveLimiter | None = None
+
+    def summary(self, stream: str, request_units: float) -> str:
+        """Return the stream's closing summary line.
+
+        Args:
+            stream: Stream name.
+            request_units: RU charged to the stream (the meter's scope ``stream``).
+
+        Returns:
+            E.g. ``"Summary for stream 'orders': 10 written, 1 deleted, 0 skipped, 0
+            dead-lettered, 1 batches, 12.4 RU, 2 throttles (0.3 s waited, in flight lowered to
+            8 of 16)"``; the part in parentheses appears only after throttles, and the "lowered"
+            part only when the limit was actually lowered.
+        """
+        st = self.stats
+        text = (
+            f"Summary for stream '{stream}': {st.written} written, {st.deleted} deleted, "
+            f"{st.skipped} skipped, {st.dead_lettered} dead-lettered, {st.batches} batches, "
+            f"{request_units:.1f} RU, {st.throttles} throttles"
+        )
+        details = []
+        if st.throttles:
+            details.append(f"{st.throttle_wait_seconds:.1f} s waited")
+        if self.limiter is not None and self.limiter.lowest < self.limiter.max_limit:
+            details.append(
+                f"in flight lowered to {int(self.limiter.lowest)} of {self.limiter.max_limit}"
+            )
+        if st.retries:
+            details.append(f"{st.retries} retries")
+        return text + (f" ({', '.join(details)})" if details else "")
+
 
 _ACTIONS: dict[str, t.Literal["upsert", "create", "patch"]] = {
     "upsert": "upsert",
@@ -80,8 +129,11 @@ class CosmosDBSink(BatchSink):
             raise TargetCosmosDBError(f"Stream '{stream_name}': {exc}") from None
         self.write_mode = str(self.config.get("write_mode") or "upsert")
         self.hard_delete = bool(self.config.get("hard_delete", False))
-        self.stats = WriteStats()
-        self._reported: dict[str, float] = {}
+        # Shared by every sink the stream has (a SCHEMA change creates a new sink), so METRIC
+        # deltas and the closing summary count the whole stream.
+        self.totals = self.cosmos_target.totals_for(stream_name)
+        self.stats = self.totals.stats
+        self._reported = self.totals.reported
 
     # -- singer-sdk hooks -----------------------------------------------------------------------
 
@@ -101,6 +153,8 @@ class CosmosDBSink(BatchSink):
             self.logger.warning("Stream '%s' is written to container '%s'", self.stream_name, name)
         self.container = resources.container(name, self._creation_paths(), stream=self.stream_name)
         self.pk_paths = self.container.pk_paths
+        self.totals.container = self.container.name
+        self.totals.limiter = self.container.limiter
         self.writer = BatchWriter(
             self.container.proxy,
             pk_paths=self.pk_paths,
@@ -322,24 +376,3 @@ class CosmosDBSink(BatchSink):
                 metric, round(delta, 3) if isinstance(delta, float) else delta, tags
             )
             metrics.log(logger, point)
-
-    def summary(self) -> str:
-        """Return this stream's totals in one short phrase.
-
-        Returns:
-            E.g. ``"orders: 10 written, 1 deleted, 0 skipped, 0 dead-lettered, 1 batches,
-            12.4 RU, 0 throttles (0.0 s waited, in flight lowered to 16 of 16)"``; the last part
-            is the lowest AIMD limit of the container during the run.
-        """
-        c = self._counters()
-        return (
-            f"{self.stream_name}: {int(c[CosmosMetric.RECORDS_WRITTEN])} written, "
-            f"{int(c[CosmosMetric.RECORDS_DELETED])} deleted, "
-            f"{int(c[CosmosMetric.RECORDS_SKIPPED])} skipped, "
-            f"{int(c[CosmosMetric.RECORDS_DEAD_LETTERED])} dead-lettered, "
-            f"{int(c[CosmosMetric.BATCH_COUNT])} batches, {c[CosmosMetric.REQUEST_UNITS]:.1f} RU, "
-            f"{int(c[CosmosMetric.THROTTLE_COUNT])} throttles "
-            f"({c[CosmosMetric.THROTTLE_WAIT_SECONDS]:.1f} s waited, "
-            f"in flight lowered to {int(self.container.limiter.lowest)} of "
-            f"{self.container.limiter.max_limit})"
-        )

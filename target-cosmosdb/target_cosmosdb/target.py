@@ -22,7 +22,7 @@ from target_cosmosdb.errors import TargetCosmosDBError, TerminatedDuringDrain
 from target_cosmosdb.ids import ID_STRATEGIES
 from target_cosmosdb.reader import LineNumberingReader
 from target_cosmosdb.resources import CosmosResources
-from target_cosmosdb.sinks import CosmosDBSink
+from target_cosmosdb.sinks import CosmosDBSink, StreamTotals
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -214,6 +214,8 @@ class TargetCosmosDB(Target):
         self._active_drains = 0
         #: Where the record being handled comes from when it was read from a BATCH file.
         self.record_origin: str | None = None
+        #: Stream name -> counters over every sink the stream had.
+        self.stream_totals: dict[str, StreamTotals] = {}
         super().__init__(
             config=config,
             parse_env_config=parse_env_config,
@@ -409,25 +411,41 @@ class TargetCosmosDB(Target):
         if self.dead_letters is not None:
             self.dead_letters.close()
         self.resources.shutdown()
-        self.logger.info("%s", self.summary())
+        for line in self.summary():
+            self.logger.info("%s", line)
 
-    def summary(self) -> str:
-        """Return a one-line summary of every stream's writes.
+    def totals_for(self, stream: str) -> StreamTotals:
+        """Return the counters of ``stream``, shared by every sink the stream has.
+
+        Args:
+            stream: Stream name (after stream maps).
 
         Returns:
-            E.g. ``"Summary: orders: 10 written, 0 deleted, 0 skipped, 0 dead-lettered, 1
-            batches, 12.4 RU, 0 throttles (0.0 s waited) | total: 12.4 RU"``.
+            The stream's :class:`~target_cosmosdb.sinks.StreamTotals`.
         """
-        parts = []
-        sinks = {**{s.stream_name: s for s in self._sinks_to_clear}, **self._sinks_active}
-        for _name, sink in sorted(sinks.items()):
-            if isinstance(sink, CosmosDBSink):
-                parts.append(sink.summary())
-        total = self.resources.meter.totals()
-        return (
-            f"Summary: {' | '.join(parts) if parts else 'no streams'} | total: "
-            f"{total.request_units:.1f} RU, {total.requests} requests, {total.throttles} throttles"
+        return self.stream_totals.setdefault(stream, StreamTotals())
+
+    def summary(self) -> list[str]:
+        """Return the closing summary: one line per stream, then one for the whole run.
+
+        Each stream's totals cover every sink it had (a SCHEMA change creates a new sink).
+
+        Returns:
+            Lines such as ``"Summary for stream 'orders': 10 written, 0 deleted, 0 skipped,
+            0 dead-lettered, 1 batches, 12.4 RU, 0 throttles"`` and ``"Summary: 1 streams,
+            12.4 RU, 3 requests, 0 throttles"``.
+        """
+        meter = self.resources.meter
+        lines = [
+            totals.summary(name, meter.totals(name).request_units)
+            for name, totals in sorted(self.stream_totals.items())
+        ]
+        total = meter.totals()
+        lines.append(
+            f"Summary: {len(self.stream_totals)} streams, {total.request_units:.1f} RU, "
+            f"{total.requests} requests, {total.throttles} throttles"
         )
+        return lines
 
     # -- CLI ------------------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ def test_throttled_container_keeps_budget_busy_and_loses_nothing(target, cosmosd
         "the budget must have been exceeded"
     )
     assert result.metric_total("cosmos_throttle_wait_seconds", "thr") > 0
-    summary = next(line for line in result.stderr.splitlines() if "Summary:" in line)
+    summary = next(line for line in result.stderr.splitlines() if "Summary for stream" in line)
     lowered = int(summary.split("in flight lowered to ")[1].split()[0])
     assert lowered < 16, "AIMD must have reduced the requests in flight"
     request_units = result.metric_total("cosmos_request_units", "thr")

@@ -77,9 +77,10 @@ def test_duplicates_collapse_last_wins_and_metrics(target):
     assert result.metric_total("cosmos_records_written", "s") == 5
     assert result.metric_total("cosmos_batch_count", "s") == 5  # pk /id: one batch per id
     assert result.metric_total("cosmos_request_units", "s") > 0
-    summary = [line for line in result.stderr.splitlines() if "Summary:" in line]
+    summary = [line for line in result.stderr.splitlines() if "Summary for stream" in line]
     assert len(summary) == 1
-    assert "s: 5 written" in summary[0]
+    assert "Summary for stream 's': 5 written" in summary[0]
+    assert "lowered" not in summary[0], "nothing throttled, so the limit was never lowered"
 
 
 def test_batches_group_by_partition_and_respect_100_operations(target, cosmosdb_emulator):
@@ -212,3 +213,30 @@ def test_partition_key_follows_schema_annotation_unless_set(target):
     explicit = target.run(messages, container="forced", partition_key_path="/id")
     assert explicit.returncode == 0
     assert target.container("forced").read()["partitionKey"]["paths"] == ["/id"]
+
+
+def test_summary_counts_every_sink_of_a_stream_after_schema_changes(target):
+    """Each SCHEMA change creates a new sink; the closing line and METRICs count all of them."""
+    v1 = {"id": {"type": "string"}, "a": {"type": "integer"}}
+    v2 = {**v1, "b": {"type": "string"}}
+    v3 = {**v2, "c": {"type": "boolean"}}
+    messages = [schema("s", v1, ["id"])]
+    messages += [record("s", {"id": f"x{i}", "a": i}) for i in range(30)]
+    messages += [schema("s", v2, ["id"])]
+    messages += [record("s", {"id": f"y{i}", "a": i, "b": "v2"}) for i in range(40)]
+    messages += [schema("s", v3, ["id"])]
+    messages += [record("s", {"id": f"z{i}", "a": i, "b": "v3", "c": True}) for i in range(25)]
+    messages += [schema("t", v1, ["id"]), record("t", {"id": "only", "a": 1}), state({"n": 1})]
+    result = target.run(messages)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(target.documents("s")) == 95
+    lines = [line for line in result.stderr.splitlines() if "Summary" in line]
+    per_stream = [line for line in lines if "Summary for stream" in line]
+    assert len(per_stream) == 2, lines
+    s_line = next(line for line in per_stream if "stream 's'" in line)
+    assert "Summary for stream 's': 95 written, 0 deleted" in s_line, s_line
+    assert "Summary for stream 't': 1 written" in next(x for x in per_stream if "'t'" in x)
+    assert result.metric_total("cosmos_records_written", "s") == 95
+    operations = int(s_line.split(" batches")[0].rsplit(" ", 1)[1])
+    assert operations == result.metric_total("cosmos_batch_count", "s")
+    assert any("Summary: 2 streams" in line for line in lines), lines
