@@ -150,12 +150,18 @@ def _validate_partition_key(pk: Any) -> dict[str, Any]:
     ):
         raise bad_request("partitionKey.paths must be a non-empty list of paths starting with '/'.")
     kind = pk.get("kind", "Hash")
+    # The service's wording (azure-cosmos 4.17.1 tests/test_crud_subpartition.py matches it).
     if kind == "Hash":
         if len(paths) != 1:
-            raise bad_request("partitionKey of kind Hash must have exactly one path.")
+            raise bad_request(
+                "Too many partition key paths: partitionKey of kind Hash must have exactly one path."
+            )
     elif kind == "MultiHash":
         if len(paths) > 3:
-            raise bad_request("partitionKey of kind MultiHash supports at most 3 paths.")
+            raise bad_request(
+                "Too many partition key paths: partitionKey of kind MultiHash supports at most"
+                " 3 paths."
+            )
     else:
         raise bad_request(f"partitionKey.kind '{kind}' is not supported (use Hash or MultiHash).")
     version = pk.get("version", 2)
@@ -229,6 +235,41 @@ def create_container(
         " VALUES(?,?,?,?,'[]',0,1,?)",
         [(rid, str(i), lo, hi, now) for i, (lo, hi) in enumerate(initial_boundaries(partitions))],
     )
+    return text
+
+
+def replace_container(conn: sqlite3.Connection, coll_rid: str, body: dict[str, Any]) -> str:
+    """Replace a container's definition (``PUT .../colls/{id}``); returns the new JSON text.
+
+    Indexing policy, ``defaultTtl``, computed properties, conflict resolution and the other
+    settable properties take the body's values; the id and the partition key definition must
+    stay the same (Cosmos DB REST docs "Replace a collection").
+
+    Raises:
+        CosmosError: 400 for a different id or partition key, or a malformed body.
+    """
+    old = json.loads(container_body(conn, coll_rid))
+    if body.get("id") != old["id"]:
+        raise bad_request("The id in the collection body does not match the id in the request URI.")
+    pk = body.get("partitionKey")
+    if pk is not None:
+        new_pk = _validate_partition_key(pk)
+        if new_pk["paths"] != old["partitionKey"]["paths"] or new_pk["kind"] != old[
+            "partitionKey"
+        ].get("kind", "Hash"):
+            raise bad_request("The partition key of a collection cannot be changed.")
+    doc = {k: v for k, v in body.items() if not k.startswith("_")}
+    doc["partitionKey"] = old["partitionKey"]
+    for key in ("indexingPolicy", "conflictResolutionPolicy", "geospatialConfig"):
+        if key not in doc and key in old:
+            doc[key] = old[key]
+    for key, value in old.items():
+        if key.startswith("_"):
+            doc[key] = value
+    doc["_etag"] = new_etag()
+    doc["_ts"] = int(time.time())
+    text = dumps(doc)
+    conn.execute("UPDATE containers SET body=? WHERE rid=?", (text, coll_rid))
     return text
 
 

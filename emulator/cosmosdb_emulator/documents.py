@@ -27,6 +27,9 @@ from cosmosdb_emulator.errors import (
 from cosmosdb_emulator.messages import dumps
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+# Sub-status of a 400 for a body/header partition key mismatch (Cosmos DB REST docs, "HTTP
+# status codes": 400/1001 PartitionKeyMismatch).
+SUBSTATUS_PARTITION_KEY_MISMATCH = 1001
 SYSTEM_PROPERTIES = ("_rid", "_self", "_etag", "_attachments", "_ts", "_lsn")
 
 
@@ -104,12 +107,19 @@ class Writer:
             return body, PartitionKey.of(from_body)
         if pk.components and effective_partition_key(from_body) != pk.epk:
             raise bad_request(
-                "PartitionKey extracted from document doesn't match the one specified in the header."
+                "PartitionKey extracted from document doesn't match the one specified in the header.",
+                substatus=SUBSTATUS_PARTITION_KEY_MISMATCH,
             )
         return body, pk
 
     def _store(
-        self, body: dict[str, Any], pk: PartitionKey, rid: str | None, prev_lsn: int | None, op: str
+        self,
+        body: dict[str, Any],
+        pk: PartitionKey,
+        rid: str | None,
+        prev_lsn: int | None,
+        op: str,
+        old_id: str | None = None,
     ) -> WriteResult:
         self.lsn += 1
         doc_rid = rid or rids.new_document_rid(self.container.rid)
@@ -134,10 +144,14 @@ class Writer:
                 self.lsn -= 1
                 raise conflict() from None
         else:
-            self.conn.execute(
-                "UPDATE docs SET lsn=?, ts=?, body=? WHERE coll_rid=? AND epk=? AND id=?",
-                (self.lsn, self.now, text, cid, pk.epk, doc["id"]),
-            )
+            try:
+                self.conn.execute(
+                    "UPDATE docs SET id=?, lsn=?, ts=?, body=? WHERE coll_rid=? AND epk=? AND id=?",
+                    (doc["id"], self.lsn, self.now, text, cid, pk.epk, old_id or doc["id"]),
+                )
+            except sqlite3.IntegrityError:  # renamed to an id the logical partition has
+                self.lsn -= 1
+                raise conflict() from None
         self.conn.execute(
             "INSERT INTO changes(coll_rid, lsn, op, epk, id, pk, ts, body, prev_lsn)"
             " VALUES(?,?,?,?,?,?,?,?,?)",
@@ -175,17 +189,18 @@ class Writer:
     def replace(
         self, doc_id: str, body: Any, pk: PartitionKey | None, if_match: str | None
     ) -> WriteResult:
-        """Replace an existing document (404 if missing, 412 on an ``If-Match`` mismatch)."""
+        """Replace an existing document (404 if missing, 412 on an ``If-Match`` mismatch).
+
+        A body whose ``id`` differs from the one in the URI renames the item (same ``_rid``;
+        409 if the new id exists in the logical partition), as the service does (Cosmos DB
+        REST docs "Replace a document": only the partition key must stay the same).
+        """
         body, pk = self.check_body(body, pk)
-        if body["id"] != doc_id:
-            raise bad_request(
-                "The id in the document body does not match the id in the request URI."
-            )
         existing = self._existing(pk, doc_id)
         if existing is None:
             raise not_found("Document")
         self._check_if_match(existing[2], if_match)
-        return self._store(body, pk, existing[0], existing[1], "replace")
+        return self._store(body, pk, existing[0], existing[1], "replace", old_id=doc_id)
 
     def patch(
         self,

@@ -139,12 +139,35 @@ def decode_header_value(value: Any) -> list[Any]:
 
 
 def path_segments(path: str) -> list[str]:
-    """Split a partition key path like ``/a/b`` or ``/"a b"`` into segments."""
-    segs = []
-    for seg in path.strip("/").split("/"):
-        if len(seg) >= 2 and seg[0] == seg[-1] and seg[0] in "\"'":
-            seg = seg[1:-1]
-        segs.append(seg)
+    """Split a partition key path like ``/a/b`` or ``/"a b"/'c/d'`` into segments.
+
+    A segment in double or single quotes may contain ``/`` (and an escaped quote); the quotes
+    are dropped. Same rules as azure-cosmos 4.17.1 ``_base.py:ParsePaths``.
+    """
+    segs: list[str] = []
+    i, n = 0, len(path)
+    while i < n:
+        if path[i] == "/":
+            i += 1
+            if i == n:
+                break
+        if path[i] in "\"'":
+            quote, end = path[i], i + 1
+            while True:
+                end = path.find(quote, end)
+                if end == -1 or path[end - 1] != "\\":
+                    break
+                end += 1
+            if end == -1:  # unterminated quote: the rest is the segment
+                segs.append(path[i + 1 :])
+                break
+            segs.append(path[i + 1 : end])
+            i = end + 1
+        else:
+            end = path.find("/", i)
+            end = n if end == -1 else end
+            segs.append(path[i:end])
+            i = end
     return segs
 
 

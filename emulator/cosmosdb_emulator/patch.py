@@ -134,7 +134,9 @@ def apply_patch(doc: dict[str, Any], body: Any) -> dict[str, Any]:
 
     Args:
         doc: The current document (not modified).
-        body: ``{"operations": [{"op", "path", "value"?, "from"?}, ...], "condition"?: str}``.
+        body: ``{"operations": [{"op", "path", "value"?, "from"?}, ...], "condition"?: str}``,
+            or the bare list of operations (what the JavaScript and Java SDKs send when there
+            is no condition; Cosmos DB REST docs "Patch a document").
 
     Returns:
         The patched document.
@@ -143,6 +145,8 @@ def apply_patch(doc: dict[str, Any], body: Any) -> dict[str, Any]:
         CosmosError: 400 for malformed operations, missing paths or too many operations;
             412 when ``condition`` is false.
     """
+    if isinstance(body, list):
+        body = {"operations": body}
     if not isinstance(body, dict) or not isinstance(body.get("operations"), list):
         raise bad_request("Patch body must be an object with an 'operations' list.")
     ops = body["operations"]

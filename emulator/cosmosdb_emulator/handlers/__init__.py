@@ -30,6 +30,7 @@ _TABLE = {
     (CONTAINERS, "GET"): databases.list_containers,
     (CONTAINERS, "POST"): databases.create_container,
     (CONTAINER, "GET"): databases.read_container,
+    (CONTAINER, "PUT"): databases.replace_container,
     (CONTAINER, "DELETE"): databases.delete_container,
     (PKRANGES, "GET"): pkranges.read_feed,
     (DOCUMENTS, "POST"): documents.post,

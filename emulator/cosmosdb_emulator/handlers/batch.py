@@ -1,4 +1,6 @@
-"""Transactional batch: atomic, <= 100 operations, <= 2 MB (protocol notes §10).
+"""Batch: atomic (<= 100 operations, <= 2 MB; protocol notes §10) or non-atomic (bulk).
+
+The non-atomic form is what the bulk executors of the .NET, Java and JavaScript SDKs send.
 
 Source relied on: azure-cosmos 4.17.1 ``_base.py:_format_batch_operations`` and
 ``_cosmos_client_connection.py:_Batch``; SDK test ``tests/test_transactional_batch.py``.
@@ -12,6 +14,7 @@ from typing import Any
 
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.documents import MAX_DOCUMENT_BYTES, PartitionKey, Writer, WriteResult
+from cosmosdb_emulator.epk import decode_header_value
 from cosmosdb_emulator.errors import CosmosError, bad_request, not_found
 from cosmosdb_emulator.handlers.common import container, partition_key
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
@@ -90,6 +93,8 @@ def run(app: App, request: Request) -> Response:
         raise bad_request("Batch request has no operations.")
     if len(ops) > MAX_OPERATIONS:
         raise bad_request("Batch request has more operations than what is supported.")
+    if (request.headers.get("x-ms-cosmos-batch-atomic") or "").strip().lower() == "false":
+        return _run_non_atomic(app, request, ops)
     pk = partition_key(request, required=True)
     assert pk is not None
     results: list[WriteResult] = []
@@ -124,3 +129,71 @@ def run(app: App, request: Request) -> Response:
     kinds = [str(op.get("operationType", "")).lower() for op in ops]
     body = "[" + ",".join(_result_json(r, k) for r, k in zip(results, kinds, strict=True)) + "]"
     return text_response(200, body, {"lsn": str(lsn)})
+
+
+def _operation_key(op: dict[str, Any], default: PartitionKey | None) -> PartitionKey:
+    """An operation's own ``partitionKey`` (a JSON array, or that array as a JSON string)."""
+    raw = op.get("partitionKey")
+    if raw is None:
+        if default is None:
+            raise bad_request("The batch operation has no partitionKey.")
+        return default
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+        return PartitionKey.of(decode_header_value(value))
+    except ValueError as exc:
+        raise bad_request(f"Invalid partitionKey {raw!r} in batch operation: {exc}") from exc
+
+
+def _error_entry(err: CosmosError) -> dict[str, Any]:
+    entry: dict[str, Any] = {"statusCode": err.status, "requestCharge": 0.0, "message": err.message}
+    if err.substatus is not None:
+        entry["subStatusCode"] = err.substatus
+    return entry
+
+
+def _run_non_atomic(app: App, request: Request, ops: list[Any]) -> Response:
+    """A non-atomic batch (``x-ms-cosmos-batch-atomic: false``), as sent by bulk executors.
+
+    Each operation names its own partition key (``partitionKey``; the request usually names a
+    physical range by ``x-ms-documentdb-partitionkeyrangeid`` instead of a partition key) and
+    succeeds or fails alone. With ``x-ms-cosmos-batch-continue-on-error: false`` the operations
+    after the first failure are not run (424). Source relied on: the JavaScript SDK
+    ``@azure/cosmos`` ``bulk`` (``x-ms-cosmos-batch-atomic`` and
+    ``x-ms-cosmos-batch-continue-on-error`` headers, per-operation ``partitionKey``).
+
+    Returns:
+        200 when every operation succeeded, else 207; one result per operation either way.
+    """
+    default = partition_key(request, required=False)
+    continue_on_error = (
+        request.headers.get("x-ms-cosmos-batch-continue-on-error") or ""
+    ).strip().lower() != "false"
+    entries: list[str] = []
+    failed = False
+    last_lsn = 0
+    with app.store.write() as conn:
+        writer = Writer(conn, container(conn, request))
+        for op in ops:
+            if failed and not continue_on_error:
+                entries.append('{"statusCode":424,"requestCharge":0.0}')
+                continue
+            lsn_before = writer.lsn
+            conn.execute("SAVEPOINT batch_op")
+            try:
+                if not isinstance(op, dict):
+                    raise bad_request("Each batch operation must be an object.")
+                result = _apply(writer, op, _operation_key(op, default))
+            except CosmosError as exc:
+                conn.execute("ROLLBACK TO batch_op")
+                conn.execute("RELEASE batch_op")
+                writer.lsn = lsn_before
+                failed = True
+                entries.append(dumps(_error_entry(exc)))
+                continue
+            conn.execute("RELEASE batch_op")
+            last_lsn = writer.lsn
+            entries.append(_result_json(result, str(op.get("operationType", "")).lower()))
+        writer.finish()
+    headers = {"lsn": str(last_lsn)} if last_lsn else {}
+    return text_response(207 if failed else 200, "[" + ",".join(entries) + "]", headers)

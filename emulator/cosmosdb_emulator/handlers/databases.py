@@ -122,6 +122,15 @@ def read_container(app: App, request: Request) -> Response:
     return text_response(200, text)
 
 
+def replace_container(app: App, request: Request) -> Response:
+    """``PUT /dbs/{db}/colls/{c}/`` (200): new indexing policy, TTL, computed properties, ..."""
+    body = request.json_object()
+    with app.store.write() as conn:
+        info = container(conn, request)
+        text = catalog.replace_container(conn, info.rid, body)
+    return text_response(200, text)
+
+
 def delete_container(app: App, request: Request) -> Response:
     """``DELETE /dbs/{db}/colls/{c}/`` (204)."""
     with app.store.write() as conn:

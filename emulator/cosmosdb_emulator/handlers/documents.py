@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 
+from cosmosdb_emulator import catalog
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.documents import (
     MAX_DOCUMENT_BYTES,
@@ -15,7 +16,6 @@ from cosmosdb_emulator.documents import (
     Writer,
     WriteResult,
     find_by_rid,
-    read_document,
 )
 from cosmosdb_emulator.errors import CosmosError, bad_request, not_found
 from cosmosdb_emulator.handlers import batch, change_feed, query
@@ -84,14 +84,21 @@ def read(app: App, request: Request) -> Response:
     with app.store.read() as conn:
         info = container(conn, request)
         doc_id, pk = _doc_key(app, request, conn)
-        text = read_document(conn, info, pk.epk, doc_id)
-    if text is None:
+        row = conn.execute(
+            "SELECT body, lsn FROM docs WHERE coll_rid=? AND epk=? AND id=?",
+            (info.rid, pk.epk, doc_id),
+        ).fetchone()
+        current_lsn = catalog.current_lsn(conn, info.rid)
+    if row is None:
         raise not_found("Document")
+    text = str(row[0])
     etag = json.loads(text).get("_etag", "")
+    # ``lsn``: the (container-wide) LSN the read saw; ``x-ms-item-lsn``: the item's own.
+    headers = {"etag": etag, "lsn": str(current_lsn), "x-ms-item-lsn": str(row[1])}
     inm = request.headers.get("If-None-Match")
     if inm and inm == etag:
-        return Response(304, b"", {"etag": etag})
-    return text_response(200, text, {"etag": etag})
+        return Response(304, b"", headers)
+    return text_response(200, text, headers)
 
 
 def replace(app: App, request: Request) -> Response:

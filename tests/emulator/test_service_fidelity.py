@@ -1,0 +1,226 @@
+"""Requests where the emulator once differed from the service (found by ``make conformance``).
+
+Each test drives the emulator through azure-cosmos (or signed raw HTTP for requests only other
+SDKs send) and checks what the Cosmos DB REST docs describe.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from azure.cosmos import PartitionKey
+from azure.cosmos.exceptions import CosmosHttpResponseError, CosmosResourceNotFoundError
+
+from tests.emulator.conftest import create_raw, raw_request
+
+
+def test_all_versions_delete_record_has_empty_current(container):
+    list(container.query_items_change_feed(mode="AllVersionsAndDeletes"))
+    token = container.client_connection.last_response_headers["etag"]
+    container.create_item({"id": "a", "pk": "x"})
+    container.delete_item("a", "x")
+    items = list(
+        container.query_items_change_feed(mode="AllVersionsAndDeletes", continuation=token)
+    )
+    create, delete = items
+    assert delete["metadata"]["operationType"] == "delete"
+    assert delete["current"] == {}
+    assert create["current"]["id"] == "a"
+
+
+def test_point_read_carries_lsn_headers(container):
+    container.create_item({"id": "a", "pk": "x"})
+    container.create_item({"id": "b", "pk": "y"})
+    container.upsert_item({"id": "b", "pk": "y", "v": 2})
+    response = container.read_item("a", "x")
+    headers = response.get_response_headers()
+    assert int(headers["lsn"]) == 3  # the container's LSN the read saw
+    assert int(headers["x-ms-item-lsn"]) == 1  # the item's own
+    batch = container.execute_item_batch([("create", ({"id": "c", "pk": "x"},))], "x")
+    assert int(batch.get_response_headers()["lsn"]) == 4
+
+
+def test_replace_with_a_new_id_renames_the_item(container):
+    created = container.create_item({"id": "old", "pk": "x", "v": 1})
+    renamed = container.replace_item("old", {"id": "new", "pk": "x", "v": 2})
+    assert (renamed["id"], renamed["v"], renamed["_rid"]) == ("new", 2, created["_rid"])
+    with pytest.raises(CosmosResourceNotFoundError):
+        container.read_item("old", "x")
+    assert container.read_item("new", "x")["v"] == 2
+    container.create_item({"id": "other", "pk": "x"})
+    with pytest.raises(CosmosHttpResponseError) as err:
+        container.replace_item("other", {"id": "new", "pk": "x"})
+    assert err.value.status_code == 409
+    assert sorted(d["id"] for d in container.read_all_items()) == ["new", "other"]
+
+
+def test_quoted_partition_key_path_with_a_slash(database):
+    coll = database.create_container("q", PartitionKey(path=['/"level\' 1*()"/"le/vel2"']))
+    coll.create_item({"id": "a", "level' 1*()": {"le/vel2": "v1"}})
+    coll.create_item({"id": "b", "level' 1*()": {"le/vel2": "v2"}})
+    assert coll.read_item("a", "v1")["id"] == "a"
+    with pytest.raises(CosmosResourceNotFoundError):
+        coll.read_item("a", "v2")
+    assert [d["id"] for d in coll.query_items("SELECT * FROM c", partition_key="v2")] == ["b"]
+
+
+def test_replace_container_changes_policy_and_ttl_but_not_the_key(database):
+    coll = database.create_container("r", PartitionKey(path="/pk"))
+    policy = {
+        "indexingMode": "consistent",
+        "includedPaths": [{"path": "/name/?"}],
+        "excludedPaths": [{"path": "/*"}],
+    }
+    replaced = database.replace_container(
+        coll, PartitionKey(path="/pk"), indexing_policy=policy, default_ttl=60
+    )
+    props = replaced.read()
+    assert props["defaultTtl"] == 60
+    assert props["indexingPolicy"]["includedPaths"] == [{"path": "/name/?"}]
+    assert props["_rid"] == coll.read()["_rid"]
+    with pytest.raises(CosmosHttpResponseError) as err:
+        database.replace_container(coll, PartitionKey(path="/other"))
+    assert err.value.status_code == 400
+    assert database.get_container_client("r").read()["partitionKey"]["paths"] == ["/pk"]
+
+
+def test_partition_key_mismatch_has_substatus_1001(cosmosdb_emulator, container):
+    status, headers, _ = create_raw(cosmosdb_emulator, container, {"id": "a", "pk": "x"}, "y")
+    assert status == 400
+    assert headers["x-ms-substatus"] == "1001"
+
+
+def test_too_many_partition_key_paths_message(database):
+    with pytest.raises(CosmosHttpResponseError) as err:
+        database.create_container(
+            "m", PartitionKey(path=["/a", "/b", "/c", "/d"], kind="MultiHash")
+        )
+    assert err.value.status_code == 400
+    assert "Too many partition key paths" in err.value.message
+
+
+def _doc_link(container, doc_id):
+    return f"{container.container_link}/docs/{doc_id}"
+
+
+def test_patch_with_a_bare_array_body(cosmosdb_emulator, container):
+    container.create_item({"id": "a", "pk": "x", "n": 1})
+    link = _doc_link(container, "a")
+    ops = [{"op": "incr", "path": "/n", "value": 2}, {"op": "add", "path": "/t", "value": "y"}]
+    status, _, body = raw_request(
+        cosmosdb_emulator,
+        "PATCH",
+        link,
+        ops,
+        "docs",
+        link,
+        {"x-ms-documentdb-partitionkey": '["x"]', "Content-Type": "application/json_patch+json"},
+    )
+    assert status == 200, body
+    assert (json.loads(body)["n"], json.loads(body)["t"]) == (3, "y")
+    assert container.read_item("a", "x")["n"] == 3
+
+
+def test_change_feed_scoped_by_partition_key_header(cosmosdb_emulator, container):
+    for i in range(12):
+        container.create_item({"id": f"d{i}", "pk": f"p{i % 3}"})
+    link = container.container_link
+    status, headers, body = raw_request(
+        cosmosdb_emulator,
+        "GET",
+        link + "/docs/",
+        None,
+        "docs",
+        link,
+        {"A-IM": "Incremental feed", "x-ms-documentdb-partitionkey": '["p1"]'},
+    )
+    assert status == 200
+    docs = json.loads(body)["Documents"]
+    assert sorted(d["id"] for d in docs) == ["d1", "d10", "d4", "d7"]
+    # Resuming from the returned etag sees only that partition's new changes.
+    container.create_item({"id": "n0", "pk": "p0"})
+    container.create_item({"id": "n1", "pk": "p1"})
+    status, _, body = raw_request(
+        cosmosdb_emulator,
+        "GET",
+        link + "/docs/",
+        None,
+        "docs",
+        link,
+        {
+            "A-IM": "Incremental feed",
+            "x-ms-documentdb-partitionkey": '["p1"]',
+            "If-None-Match": headers["etag"],
+        },
+    )
+    assert status == 200
+    assert [d["id"] for d in json.loads(body)["Documents"]] == ["n1"]
+
+
+def _bulk(emulator, container, ops, continue_on_error=True):
+    link = container.container_link
+    headers = {
+        "x-ms-cosmos-is-batch-request": "True",
+        "x-ms-cosmos-batch-atomic": "False",
+        "x-ms-cosmos-batch-continue-on-error": str(continue_on_error),
+        "x-ms-documentdb-partitionkeyrangeid": "0",
+    }
+    status, _, body = raw_request(emulator, "POST", link + "/docs/", ops, "docs", link, headers)
+    return status, json.loads(body)
+
+
+def test_non_atomic_batch_partial_success(cosmosdb_emulator, container):
+    container.create_item({"id": "exists", "pk": "b"})
+    ops = [
+        {
+            "operationType": "Create",
+            "partitionKey": '["a"]',
+            "resourceBody": {"id": "1", "pk": "a"},
+        },
+        {
+            "operationType": "Create",
+            "partitionKey": '["b"]',
+            "resourceBody": {"id": "exists", "pk": "b"},
+        },
+        {"operationType": "Upsert", "partitionKey": ["c"], "resourceBody": {"id": "2", "pk": "c"}},
+        {"operationType": "Read", "partitionKey": '["b"]', "id": "exists"},
+        {"operationType": "Delete", "partitionKey": '["b"]', "id": "missing"},
+    ]
+    status, results = _bulk(cosmosdb_emulator, container, ops)
+    assert status == 207
+    assert [r["statusCode"] for r in results] == [201, 409, 201, 200, 404]
+    assert results[0]["resourceBody"]["id"] == "1"
+    assert results[3]["resourceBody"]["id"] == "exists"
+    # The successes are kept although other operations of the same request failed.
+    assert container.read_item("1", "a")["pk"] == "a"
+    assert container.read_item("2", "c")["pk"] == "c"
+
+
+def test_non_atomic_batch_all_ok_and_stop_on_error(cosmosdb_emulator, container):
+    ops = [
+        {
+            "operationType": "Create",
+            "partitionKey": f'["k{i}"]',
+            "resourceBody": {"id": "x", "pk": f"k{i}"},
+        }
+        for i in range(3)
+    ]
+    status, results = _bulk(cosmosdb_emulator, container, ops)
+    assert (status, [r["statusCode"] for r in results]) == (200, [201, 201, 201])
+    ops = [
+        {
+            "operationType": "Create",
+            "partitionKey": '["k0"]',
+            "resourceBody": {"id": "x", "pk": "k0"},
+        },
+        {
+            "operationType": "Create",
+            "partitionKey": '["k9"]',
+            "resourceBody": {"id": "x", "pk": "k9"},
+        },
+    ]
+    status, results = _bulk(cosmosdb_emulator, container, ops, continue_on_error=False)
+    assert (status, [r["statusCode"] for r in results]) == (207, [409, 424])
+    with pytest.raises(CosmosResourceNotFoundError):
+        container.read_item("x", "k9")
