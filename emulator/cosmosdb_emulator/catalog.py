@@ -64,7 +64,7 @@ class PkRange:
 
 
 def validate_id(value: Any, what: str) -> str:
-    r"""Check a resource id: a non-empty string, <= 1,023 UTF-8 bytes, none of ``/ \\ ? #``.
+    r"""Check a resource id: a non-empty string of bounded length, none of ``/ \\ ? #``.
 
     Raises:
         CosmosError: 400 describing the problem.
@@ -77,8 +77,19 @@ def validate_id(value: Any, what: str) -> str:
         raise bad_request(f"The {what} id must be a string.")
     if not value or value.strip() == "":
         raise bad_request(f"The {what} id must not be empty.")
-    if len(value.encode("utf-8")) > 1023:
-        raise bad_request(f"The {what} id exceeds the maximum allowed length of 1023 bytes.")
+    # Databases and containers: at most 255 characters; documents: 1,023 bytes (service limits
+    # and wording, as azure-cosmos 4.17.1 tests/test_resource_id.py checks them).
+    if what == "document":
+        if len(value.encode("utf-8")) > 1023:
+            raise bad_request(
+                f"The {what} id exceeds the maximum allowed length of 1023 bytes. Ensure to"
+                " provide a unique non-empty string less than '1024' characters."
+            )
+    elif len(value) > 255:
+        raise bad_request(
+            f"The {what} id is too long. Ensure to provide a unique non-empty string less"
+            " than '255' characters."
+        )
     if _FORBIDDEN_ID_CHARS.intersection(value):
         raise bad_request(
             f"The input name '{value}' is invalid. Ensure to not use the characters '/', '\\\\', '?', '#'."
@@ -173,6 +184,56 @@ def _validate_partition_key(pk: Any) -> dict[str, Any]:
     return out
 
 
+_ETAG_PATH = '/"_etag"/?'
+
+
+def normalize_indexing_policy(policy: Any) -> dict[str, Any]:
+    """The indexing policy as the service stores it (Cosmos DB docs "Indexing policies").
+
+    Missing ``indexingMode``/``automatic`` get ``consistent``/``true``; a consistent policy
+    without ``includedPaths`` includes ``/*``; the legacy ``indexes`` of an included path are
+    dropped (the service ignores them); ``/"_etag"/?`` is always excluded.
+
+    Raises:
+        CosmosError: 400 if the policy is not an object or its mode is unknown.
+    """
+    if policy is None:
+        policy = {}
+    if not isinstance(policy, dict):
+        raise bad_request("indexingPolicy must be an object.")
+    out = dict(policy)
+    mode = str(out.get("indexingMode", "consistent")).lower()
+    if mode not in ("consistent", "lazy", "none"):
+        raise bad_request(f"Unknown indexingMode '{out.get('indexingMode')}'.")
+    out["indexingMode"] = mode
+    out.setdefault("automatic", mode != "none")
+    if mode == "none":
+        out.setdefault("includedPaths", [])
+        out.setdefault("excludedPaths", [])
+        return out
+    included = out.get("includedPaths") or [{"path": "/*"}]
+    out["includedPaths"] = [
+        {k: v for k, v in p.items() if k != "indexes"} if isinstance(p, dict) else p
+        for p in included
+    ]
+    excluded = list(out.get("excludedPaths") or [])
+    if not any(isinstance(p, dict) and p.get("path") == _ETAG_PATH for p in excluded):
+        excluded.append({"path": _ETAG_PATH})
+    out["excludedPaths"] = excluded
+    return out
+
+
+def _validate_ttl(doc: dict[str, Any]) -> None:
+    """``defaultTtl`` is -1 (on, no default) or a positive number of seconds (else 400)."""
+    ttl = doc.get("defaultTtl")
+    if ttl is None:
+        return
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or (ttl < 1 and ttl != -1):
+        raise bad_request(
+            "The value of defaultTtl must be -1 or a positive integer number of seconds."
+        )
+
+
 def create_container(
     conn: sqlite3.Connection, db_rid: str, body: dict[str, Any], partitions: int
 ) -> str:
@@ -193,15 +254,8 @@ def create_container(
     now = int(time.time())
     doc = {k: v for k, v in body.items() if not k.startswith("_")}
     doc["partitionKey"] = pk
-    doc.setdefault(
-        "indexingPolicy",
-        {
-            "indexingMode": "consistent",
-            "automatic": True,
-            "includedPaths": [{"path": "/*"}],
-            "excludedPaths": [{"path": '/"_etag"/?'}],
-        },
-    )
+    doc["indexingPolicy"] = normalize_indexing_policy(doc.get("indexingPolicy"))
+    _validate_ttl(doc)
     doc.setdefault(
         "conflictResolutionPolicy",
         {
@@ -260,6 +314,9 @@ def replace_container(conn: sqlite3.Connection, coll_rid: str, body: dict[str, A
             raise bad_request("The partition key of a collection cannot be changed.")
     doc = {k: v for k, v in body.items() if not k.startswith("_")}
     doc["partitionKey"] = old["partitionKey"]
+    if "indexingPolicy" in doc:
+        doc["indexingPolicy"] = normalize_indexing_policy(doc["indexingPolicy"])
+    _validate_ttl(doc)
     for key in ("indexingPolicy", "conflictResolutionPolicy", "geospatialConfig"):
         if key not in doc and key in old:
             doc[key] = old[key]

@@ -23,6 +23,8 @@ PK_DELETE = "partitionkeydelete"
 ADMIN = "admin"
 OFFERS = "offers"
 OFFER = "offer"
+CONFLICTS = "conflicts"
+CONFLICT = "conflict"
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def resolve(raw_path: str) -> Route | None:
     n = len(segs)
     if n >= 3 and segs[2] != "colls":
         return None
-    if n >= 5 and segs[4] not in ("docs", "pkranges", "operations"):
+    if n >= 5 and segs[4] not in ("docs", "pkranges", "operations", "conflicts"):
         return None
     if n == 6 and segs[4] == "operations":
         if segs[5].lower() != "partitionkeydelete":
@@ -123,9 +125,11 @@ def resolve(raw_path: str) -> Route | None:
     kinds = {1: DATABASES, 2: DATABASE, 3: CONTAINERS, 4: CONTAINER}
     kind: str | None = kinds.get(n)
     if n == 5:
-        kind = {"docs": DOCUMENTS, "pkranges": PKRANGES}.get(segs[4])
+        kind = {"docs": DOCUMENTS, "pkranges": PKRANGES, "conflicts": CONFLICTS}.get(segs[4])
     elif n == 6 and segs[4] == "docs":
         kind = DOCUMENT
+    elif n == 6 and segs[4] == "conflicts":
+        kind = CONFLICT
     if kind is None:
         return None
     atype, alink = _auth(segs, rid_based)

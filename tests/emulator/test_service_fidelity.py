@@ -224,3 +224,56 @@ def test_non_atomic_batch_all_ok_and_stop_on_error(cosmosdb_emulator, container)
     assert (status, [r["statusCode"] for r in results]) == (207, [409, 424])
     with pytest.raises(CosmosResourceNotFoundError):
         container.read_item("x", "k9")
+
+
+def test_indexing_policy_is_normalized(database):
+    etag_path = {"path": '/"_etag"/?'}
+    default = database.create_container("d", PartitionKey(path="/pk")).read()["indexingPolicy"]
+    assert default["includedPaths"] == [{"path": "/*"}]
+    assert default["excludedPaths"] == [etag_path]
+    partial = database.create_container(
+        "p", PartitionKey(path="/pk"), indexing_policy={"indexingMode": "Consistent"}
+    ).read()["indexingPolicy"]
+    assert (partial["indexingMode"], partial["automatic"]) == ("consistent", True)
+    assert (partial["includedPaths"], partial["excludedPaths"]) == ([{"path": "/*"}], [etag_path])
+    legacy = {
+        "includedPaths": [{"path": "/*", "indexes": [{"kind": "Hash", "dataType": "String"}]}],
+        "excludedPaths": [{"path": "/secret/*"}],
+    }
+    custom = database.create_container(
+        "c", PartitionKey(path="/pk"), indexing_policy=legacy
+    ).read()["indexingPolicy"]
+    assert custom["includedPaths"] == [{"path": "/*"}]
+    assert custom["excludedPaths"] == [{"path": "/secret/*"}, etag_path]
+
+
+@pytest.mark.parametrize("ttl", [-10, 0])
+def test_invalid_default_ttl_is_rejected(database, ttl):
+    with pytest.raises(CosmosHttpResponseError) as err:
+        database.create_container("t", PartitionKey(path="/pk"), default_ttl=ttl)
+    assert err.value.status_code == 400
+
+
+def test_id_length_limits(client, database, container):
+    with pytest.raises(CosmosHttpResponseError) as err:
+        client.create_database("d" * 256)
+    assert err.value.status_code == 400
+    assert "less than '255' characters" in err.value.message
+    with pytest.raises(CosmosHttpResponseError) as err:
+        database.create_container("c" * 256, PartitionKey(path="/pk"))
+    assert err.value.status_code == 400
+    assert database.create_container("c" * 255, PartitionKey(path="/pk")).id == "c" * 255
+    assert container.create_item({"id": "x" * 1023, "pk": "p"})["id"] == "x" * 1023
+    with pytest.raises(CosmosHttpResponseError) as err:
+        container.create_item({"id": "x" * 1024, "pk": "p"})
+    assert "less than '1024' characters" in err.value.message
+
+
+def test_conflicts_feed_is_empty(container):
+    container.create_item({"id": "a", "pk": "x"})
+    assert list(container.list_conflicts()) == []
+    assert (
+        list(container.query_conflicts("SELECT * FROM c", enable_cross_partition_query=True)) == []
+    )
+    with pytest.raises(CosmosResourceNotFoundError):
+        container.get_conflict("nope", partition_key="x")

@@ -1,4 +1,4 @@
-"""Databases and containers: create, read, list, delete (protocol notes §4)."""
+"""Databases and containers: create, read, replace, list, delete; the (empty) conflicts feed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 from cosmosdb_emulator import catalog, offers
 from cosmosdb_emulator.app import App
-from cosmosdb_emulator.errors import not_found
+from cosmosdb_emulator.errors import CosmosError, not_found
 from cosmosdb_emulator.handlers import query
 from cosmosdb_emulator.handlers.common import container
 from cosmosdb_emulator.messages import Request, Response, text_response
@@ -138,3 +138,23 @@ def delete_container(app: App, request: Request) -> Response:
         catalog.delete_container(conn, info.rid)
     apply_rate(app, info.rid, None, (info.db_id, info.id))
     return Response(204)
+
+
+def list_conflicts(app: App, request: Request) -> Response:
+    """``GET`` (or query) ``/dbs/{db}/colls/{c}/conflicts/``: always empty.
+
+    The emulator is a single-region, single-writer account, so no write ever conflicts; the
+    service answers the same feed with an empty list (Cosmos DB REST docs "Conflicts").
+    """
+    with app.store.read() as conn:
+        info = container(conn, request)
+    if _is_query(request):
+        return query.query_resources(request, [], info.rid, "Conflicts")
+    return text_response(200, _feed(info.rid, "Conflicts", []))
+
+
+def conflict_item(app: App, request: Request) -> Response:
+    """``GET``/``DELETE`` ``.../conflicts/{id}``: 404, since the feed is always empty."""
+    with app.store.read() as conn:
+        container(conn, request)
+    raise CosmosError(404, "Entity with the specified id does not exist in the system.")
