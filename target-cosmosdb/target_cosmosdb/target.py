@@ -33,6 +33,8 @@ if t.TYPE_CHECKING:
     from singer_sdk.sinks import Sink
 
 WRITE_MODES = ("upsert", "insert", "append", "patch")
+#: Upper bound of ``max_concurrency`` (threads and HTTP connections of one run).
+MAX_CONCURRENCY = 512
 
 
 def target_properties() -> th.PropertiesList:
@@ -45,7 +47,7 @@ def target_properties() -> th.PropertiesList:
         *connection_properties(),
         th.Property(
             "container",
-            th.StringType,
+            th.StringType(min_length=1, max_length=255),
             description=(
                 "Container that receives every stream. Default: one container per stream, named "
                 "like the stream (rename streams with a stream map `__alias__`)."
@@ -82,14 +84,17 @@ def target_properties() -> th.PropertiesList:
         ),
         th.Property(
             "container_throughput",
-            th.IntegerType,
-            description="Manual throughput (RU/s) for containers this target creates.",
+            th.IntegerType(minimum=400),
+            description=(
+                "Manual throughput (RU/s, at least 400) for containers this target creates."
+            ),
         ),
         th.Property(
             "autoscale_max_throughput",
-            th.IntegerType,
+            th.IntegerType(minimum=1000),
             description=(
-                "Autoscale maximum throughput (RU/s) for containers this target creates. "
+                "Autoscale maximum throughput (RU/s, at least 1000) for containers this target "
+                "creates. "
                 "Mutually exclusive with `container_throughput`."
             ),
         ),
@@ -106,7 +111,7 @@ def target_properties() -> th.PropertiesList:
         ),
         th.Property(
             "id_field",
-            th.StringType,
+            th.StringType(min_length=1),
             default="id",
             description="Record field holding the document id for `id_strategy: field`.",
         ),
@@ -133,7 +138,7 @@ def target_properties() -> th.PropertiesList:
         ),
         th.Property(
             "max_concurrency",
-            th.IntegerType,
+            th.IntegerType(minimum=1, maximum=MAX_CONCURRENCY),
             default=16,
             description=(
                 "Most transactional batches in flight at once. Lowered automatically (halved) "
@@ -142,7 +147,7 @@ def target_properties() -> th.PropertiesList:
         ),
         th.Property(
             "dead_letter_path",
-            th.StringType,
+            th.StringType(min_length=1),
             description=(
                 "JSONL file receiving records Cosmos DB or the target refuses (bad id, document "
                 "over 2 MB, schema violation, write refused), each with stream, line, id and "
@@ -470,8 +475,13 @@ class TargetCosmosDB(Target):
             super().invoke(
                 about=about, about_format=about_format, config=config, file_input=file_input
             )
-        except (SystemExit, ConfigValidationError):
+        except SystemExit:
             raise
+        except ConfigValidationError as exc:
+            # singer-sdk would log each error and "Config validation failed" on lines of their
+            # own; one line naming every setting at fault, like every other error here.
+            errors = "; ".join(" ".join(str(e).split()) for e in exc.errors) or str(exc)
+            cls._fail(f"Invalid settings: {errors}", 1)
         except TerminatedDuringDrain as exc:
             cls._fail(str(exc), 128 + exc.signum, hard=True)
         except (TargetCosmosDBError, CosmosConnectionError) as exc:
