@@ -277,3 +277,23 @@ def test_conflicts_feed_is_empty(container):
     )
     with pytest.raises(CosmosResourceNotFoundError):
         container.get_conflict("nope", partition_key="x")
+
+
+def test_query_and_index_metrics_headers(container):
+    for i in range(6):
+        container.create_item({"id": f"d{i}", "pk": "a" if i < 4 else "b", "n": i})
+    items = container.query_items(
+        "SELECT * FROM c WHERE c.n >= 2", partition_key="a", populate_query_metrics=True
+    )
+    assert sorted(d["id"] for d in items) == ["d2", "d3"]
+    raw = items.get_response_headers()["x-ms-documentdb-query-metrics"]
+    metrics = dict(entry.split("=", 1) for entry in raw.split(";"))
+    assert (metrics["retrievedDocumentCount"], metrics["outputDocumentCount"]) == ("4", "2")
+    assert float(metrics["totalExecutionTimeInMs"]) >= 0
+    list(container.query_items("SELECT * FROM c", partition_key="a", populate_index_metrics=True))
+    index = container.client_connection.last_response_headers["x-ms-cosmos-index-utilization"]
+    assert index["UtilizedSingleIndexes"][0]["IndexSpec"] == "/pk/?"  # decoded by the SDK
+    assert index["PotentialCompositeIndexes"] == []
+    plain = container.query_items("SELECT * FROM c", partition_key="a")
+    list(plain)
+    assert "x-ms-documentdb-query-metrics" not in plain.get_response_headers()
