@@ -297,3 +297,13 @@ def test_query_and_index_metrics_headers(container):
     plain = container.query_items("SELECT * FROM c", partition_key="a")
     list(plain)
     assert "x-ms-documentdb-query-metrics" not in plain.get_response_headers()
+
+
+def test_batch_with_a_prefix_of_a_hierarchical_key_fails_as_a_request(database):
+    coll = database.create_container("h", PartitionKey(path=["/t", "/u"], kind="MultiHash"))
+    ops = [("create", ({"id": "a", "t": "x", "u": "y"},))]
+    with pytest.raises(CosmosHttpResponseError) as err:
+        coll.execute_item_batch(ops, partition_key=["x"])
+    assert err.value.status_code == 400
+    assert "doesn't correspond to definition in the collection" in err.value.message
+    assert len(coll.execute_item_batch(ops, partition_key=["x", "y"])) == 1

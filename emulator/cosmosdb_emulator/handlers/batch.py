@@ -101,6 +101,15 @@ def run(app: App, request: Request) -> Response:
     try:
         with app.store.write() as conn:
             writer = Writer(conn, container(conn, request))
+            if len(pk.components) != len(writer.container.paths):
+                # A batch is one logical partition: a prefix of a hierarchical key fails the
+                # whole request, not its operations (service wording, which azure-cosmos 4.17.1
+                # tests/test_transactional_batch.py checks).
+                raise bad_request(
+                    "Partition key provided either doesn't correspond to definition in the"
+                    " collection or doesn't match partition key field values specified in the"
+                    " document."
+                )
             for index, op in enumerate(ops):
                 try:
                     if not isinstance(op, dict):
