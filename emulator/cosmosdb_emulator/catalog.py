@@ -142,6 +142,7 @@ def delete_database(conn: sqlite3.Connection, db_rid: str) -> None:
         "SELECT rid FROM containers WHERE db_rid=?", (db_rid,)
     ).fetchall():
         delete_container(conn, coll_rid)
+    conn.execute("DELETE FROM offers WHERE coll_rid=?", (db_rid,))  # shared throughput
     conn.execute("DELETE FROM databases WHERE rid=?", (db_rid,))
 
 

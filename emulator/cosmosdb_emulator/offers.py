@@ -11,7 +11,8 @@ and is not limited (as in a serverless account); the SDK's ``get_throughput`` th
 
 Service rules followed (Cosmos DB docs "Provision standard (manual) throughput" and "autoscale"):
 manual RU/s are 400 .. 1,000,000 in steps of 100; autoscale maximum RU/s are 1,000 .. 1,000,000
-in steps of 1,000; anything else is 400. Database-level (shared) offers are not emulated.
+in steps of 1,000; anything else is 400. A database created with either header gets an offer
+the same way (``resource`` = the database's ``_self``); its RU/s are recorded but not enforced.
 
 Sources relied on: azure-cosmos 4.17.1 ``container.py:get_throughput/replace_throughput``,
 ``_base.py:_set_throughput_options/_deserialize_throughput/_replace_throughput``,

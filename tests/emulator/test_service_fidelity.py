@@ -307,3 +307,17 @@ def test_batch_with_a_prefix_of_a_hierarchical_key_fails_as_a_request(database):
     assert err.value.status_code == 400
     assert "doesn't correspond to definition in the collection" in err.value.message
     assert len(coll.execute_item_batch(ops, partition_key=["x", "y"])) == 1
+
+
+def test_database_shared_throughput_offer(client):
+    db = client.create_database("shared_tp_db", offer_throughput=1000)
+    try:
+        assert db.get_throughput().offer_throughput == 1000
+        assert db.replace_throughput(2000).offer_throughput == 2000
+        assert db.get_throughput().offer_throughput == 2000
+        resource = db.read()["_self"]
+        mine = [o for o in client.client_connection.ReadOffers() if o["resource"] == resource]
+        assert [o["content"]["offerThroughput"] for o in mine] == [2000]
+    finally:
+        client.delete_database(db.id)
+    assert not [o for o in client.client_connection.ReadOffers() if o["resource"] == resource]

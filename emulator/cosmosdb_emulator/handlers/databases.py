@@ -31,14 +31,26 @@ def _is_query(request: Request) -> bool:
 
 
 def create_database(app: App, request: Request) -> Response:
-    """``POST /dbs`` (201; 409 if it exists), or ``query_databases``."""
+    """``POST /dbs`` (201; 409 if it exists), or ``query_databases``.
+
+    ``x-ms-offer-throughput`` / ``x-ms-cosmos-offer-autopilot-settings`` give the database a
+    shared-throughput offer (readable and replaceable through ``/offers`` like a container's;
+    its RU/s are recorded, not enforced).
+    """
     if _is_query(request):
         with app.store.read() as conn:
             texts = [r[0] for r in conn.execute("SELECT body FROM databases ORDER BY rowid")]
         return query.query_resources(request, texts, "", "Databases")
     body = request.json_object()
+    content = offers.content_from_headers(
+        request.headers.get("x-ms-offer-throughput"),
+        request.headers.get("x-ms-cosmos-offer-autopilot-settings"),
+    )
     with app.store.write() as conn:
         text = catalog.create_database(conn, body)
+        if content is not None:
+            created = json.loads(text)
+            offers.set_offer(conn, created["_rid"], created["_self"], content)
     return text_response(201, text)
 
 
