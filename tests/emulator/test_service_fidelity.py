@@ -321,3 +321,18 @@ def test_database_shared_throughput_offer(client):
     finally:
         client.delete_database(db.id)
     assert not [o for o in client.client_connection.ReadOffers() if o["resource"] == resource]
+
+
+def test_container_read_quota_headers_and_statistics(container):
+    for i in range(10):
+        container.create_item({"id": f"d{i}", "pk": f"p{i}", "pad": "x" * 300})
+    props = container.read(populate_quota_info=True, populate_partition_key_range_statistics=True)
+    headers = container.client_connection.last_response_headers
+    assert headers["x-ms-documentdb-collection-index-transformation-progress"] == "100"
+    usage = dict(kv.split("=") for kv in headers["x-ms-resource-usage"].strip(";").split(";"))
+    assert usage["documentsCount"] == "10"
+    assert int(usage["documentsSize"]) >= 3  # 10 documents of > 300 bytes
+    stats = props["statistics"]
+    assert len(stats) == len(list(container.read_feed_ranges()))
+    assert sum(s["documentCount"] for s in stats) == 10
+    assert "statistics" not in container.read()

@@ -9,7 +9,7 @@ from cosmosdb_emulator.app import App
 from cosmosdb_emulator.errors import CosmosError, not_found
 from cosmosdb_emulator.handlers import query
 from cosmosdb_emulator.handlers.common import container
-from cosmosdb_emulator.messages import Request, Response, text_response
+from cosmosdb_emulator.messages import Request, Response, dumps, text_response
 from cosmosdb_emulator.throughput import apply_rate, forget_database
 
 
@@ -127,11 +127,60 @@ def create_container(app: App, request: Request) -> Response:
 
 
 def read_container(app: App, request: Request) -> Response:
-    """``GET /dbs/{db}/colls/{c}/``."""
+    """``GET /dbs/{db}/colls/{c}/``, with quota headers and range statistics when asked for.
+
+    ``x-ms-documentdb-populatequotainfo: true`` adds ``x-ms-resource-quota``,
+    ``x-ms-resource-usage`` (documents and their size in KB, counted now) and
+    ``x-ms-documentdb-collection-index-transformation-progress: 100`` (the emulator never has an
+    index transformation under way); ``x-ms-documentdb-populatepartitionstatistics: true`` adds
+    ``statistics`` (per physical range: ``id``, ``sizeInKB``, ``documentCount``) to the body.
+    Header names as in azure-cosmos 4.17.1 ``http_constants.py``.
+    """
+    headers: dict[str, str] = {}
     with app.store.read() as conn:
         info = container(conn, request)
         text = catalog.container_body(conn, info.rid)
-    return text_response(200, text)
+        quota = request.headers.flag("x-ms-documentdb-populatequotainfo")
+        stats = request.headers.flag("x-ms-documentdb-populatepartitionstatistics")
+        if quota:
+            count, size = conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM docs WHERE coll_rid=?",
+                (info.rid,),
+            ).fetchone()
+            kb = -(-int(size) // 1024)
+            headers["x-ms-resource-quota"] = (
+                "documentSize=10240;documentsSize=10485760;documentsCount=-1;"
+                "collectionSize=10485760;"
+            )
+            headers["x-ms-resource-usage"] = (
+                f"documentSize={kb};documentsSize={kb};documentsCount={count};collectionSize={kb};"
+            )
+            headers["x-ms-documentdb-collection-index-transformation-progress"] = "100"
+        if stats:
+            statistics = []
+            ranges = conn.execute(
+                "SELECT id, min_epk, max_epk FROM pkranges WHERE coll_rid=? AND gone=0"
+                " ORDER BY min_epk",
+                (info.rid,),
+            ).fetchall()
+            for range_id, lo, hi in ranges:
+                count, size = conn.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM docs"
+                    " WHERE coll_rid=? AND epk>=? AND epk<?",
+                    (info.rid, lo, hi),
+                ).fetchone()
+                statistics.append(
+                    {
+                        "id": str(range_id),
+                        "sizeInKB": -(-int(size) // 1024),
+                        "documentCount": int(count),
+                        "partitionKeys": [],
+                    }
+                )
+            body = json.loads(text)
+            body["statistics"] = statistics
+            text = dumps(body)
+    return text_response(200, text, headers)
 
 
 def replace_container(app: App, request: Request) -> Response:
