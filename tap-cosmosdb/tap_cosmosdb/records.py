@@ -29,6 +29,12 @@ from cosmosdb_shared.partition_key import (
 DROPPED_SYSTEM_PROPERTIES: tuple[str, ...] = ("_rid", "_self", "_attachments")
 
 DELETED_AT_PROPERTY = "_sdc_deleted_at"
+#: Values that do not fit their property's declared type, as read: ``{"<property>": <value>}``.
+RESCUED_DATA_PROPERTY = "_sdc_rescued_data"
+#: ``schema_mode: document``: the whole item as one JSON object.
+DOCUMENT_PROPERTY = "document"
+#: Top-level properties of a ``schema_mode: document`` record besides ``document``.
+DOCUMENT_MODE_PROPERTIES: tuple[str, ...] = (PARTITION_KEY_PROPERTY, "id", "_ts", "_lsn")
 
 
 def partition_key_values(document: Mapping[str, t.Any], paths: Sequence[str]) -> list[t.Any]:
@@ -174,3 +180,25 @@ def change_to_record(item: Mapping[str, t.Any], paths: Sequence[str]) -> dict[st
     crts = metadata.get("crts")
     deleted[DELETED_AT_PROPERTY] = epoch_to_iso(crts) if crts is not None else None
     return deleted
+
+
+def document_record(record: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Wrap a record for ``schema_mode: document``.
+
+    Args:
+        record: A record from :func:`document_to_record` or :func:`change_to_record`.
+
+    Returns:
+        ``_sdc_partition_key``, ``id``, ``_ts``, ``_lsn`` (None when the item has none),
+        ``_sdc_deleted_at`` for a delete, and ``document``: the item as read (without
+        ``_rid``, ``_self``, ``_attachments``), or None for a delete.
+    """
+    wrapped = {name: record.get(name) for name in DOCUMENT_MODE_PROPERTIES}
+    if DELETED_AT_PROPERTY in record:
+        wrapped[DELETED_AT_PROPERTY] = record[DELETED_AT_PROPERTY]
+        wrapped[DOCUMENT_PROPERTY] = None
+    else:
+        document = dict(record)
+        del document[PARTITION_KEY_PROPERTY]
+        wrapped[DOCUMENT_PROPERTY] = document
+    return wrapped

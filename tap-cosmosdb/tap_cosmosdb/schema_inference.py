@@ -1,32 +1,107 @@
-"""Infer a JSON Schema from sampled documents, and widen it when a record does not fit.
+"""Declare stream types that SQL loaders accept forever, and check records against them.
 
-Rules (the same at discovery and at run time, see :func:`widen`):
+Cosmos DB is schemaless, but the loaders a Singer stream usually ends in are not: a SQL loader
+turns each declared property into a column once and cannot change its type later (MeltanoLabs
+target-postgres 0.8.1 refuses to alter a column, target-duckdb 0.8.0 renames the old column
+away, target-sqlite 0.7.0 cannot alter at all). So the tap declares each property once, in a
+form every loader maps to a column that holds every later value of that property, and a later
+value that does not fit is *rescued* (see :func:`fit_record`) instead of changing the column.
 
-* every inferred property is nullable (``"null"`` is always among its types);
-* ``integer`` and ``number`` merge to ``number``; ``bool`` is never taken for an integer;
-* objects get ``properties`` (merged key by key) and ``additionalProperties: true``;
-* arrays get ``items``, the merge of every element's schema; an empty array gives ``items: {}``
-  (no constraint);
-* scalar types that conflict become a type list, e.g. ``["string", "number", "null"]``;
-  an object or array that conflicts with any other non-null type drops the type constraint
-  entirely (``{}``), so no value is ever rejected.
+What the loaders make of each JSON-schema form (read from their type mappings:
+target-postgres ``PostgresConnector.jsonschema_to_sql``/``_handle_array_type``; target-duckdb
+``db_sync.column_type``/``flatten_record``; target-sqlite ``utils/singer_target_utils.py``
+``flatten_schema``/``sqlalchemy_column_type``; target-snowflake ``SnowflakeConnector
+.jsonschema_to_sql``):
 
-A schema given by the user (an input catalog) is only ever widened, never narrowed: keywords
-such as ``format`` are kept, and a node without ``type`` (or with ``anyOf``/``oneOf``) is
-treated as accepting anything.
+==================================  ============  ========  ==============================  ========
+form                                postgres      duckdb    sqlite                          snowflake
+==================================  ============  ========  ==============================  ========
+``number``                          NUMERIC       DOUBLE    REAL                            DOUBLE
+``integer``                         BIGINT        HUGEINT   INTEGER                         NUMBER
+``string`` + ``format: date-time``  TIMESTAMP     TIMESTAMP TEXT                            TIMESTAMP
+``object`` without ``properties``   JSONB         JSON      TEXT (JSON)                     VARIANT
+``object`` with ``properties``      JSONB         JSON      one column per member (a__b)    VARIANT
+``object`` with ``properties: {}``  JSONB         JSON      **dropped** (no column)         VARIANT
+``array`` without ``items``         JSONB         JSON      TEXT (JSON)                     VARIANT
+``array`` with typed ``items``      text[] etc.   JSON      TEXT (JSON)                     VARIANT
+``["object", "array", "null"]``     JSONB         JSON      TEXT (JSON)                     VARIANT
+``{}`` (no ``type``)                TEXT          dropped   dropped                         VARCHAR
+==================================  ============  ========  ==============================  ========
+
+A JSON column cannot hold a bare JSON scalar in every loader: target-duckdb writes a string or
+boolean into a JSON column unquoted (``abc``, ``True``), which DuckDB rejects, and a type list
+that also names scalar types is validated as such by target-postgres and target-sqlite. So the
+free-JSON forms hold objects and arrays only, and scalars never share a column with them.
+
+Declarations made here (discovery, and a property first seen at run time):
+
+* a JSON number is ``number``, never ``integer``: Cosmos DB stores every number as a double, so
+  a whole number in the sample says nothing about the next value (``_ts`` and ``_lsn``, which
+  the service defines as integers, are declared by the tap itself);
+* a string is ``string``; a top-level string property whose every sampled non-null value is an
+  RFC 3339 date-time with an offset (or ``Z``) gets ``format: date-time``;
+* an array is ``{"type": ["array", "null"]}`` with no ``items``: one JSON column, whatever its
+  elements become;
+* an object whose keys look like data (dates, numbers, ids, uuids: see :func:`looks_like_map`)
+  or that has more than ``max_object_properties`` distinct keys across the sample is a map,
+  declared :data:`FREE_OBJECT` and never widened key by key; other objects are declared with
+  their members' ``properties`` (``additionalProperties: true``);
+* sampled values of conflicting types: :data:`FREE_JSON` when an object or array is among them
+  (objects and arrays land in the column, scalars are rescued); for scalars only, the type seen
+  most often (ties: string, number, boolean), the others are rescued;
+* a property that is null in every sampled document is not declared until a value arrives.
+
+Every declared node is nullable. A schema given by the user (a catalog property node without
+the tap's :data:`INFERRED_DESCRIPTION`) is honoured as written: nodes without ``type`` (or with
+``anyOf``/``oneOf``/``allOf``/``$ref``) accept anything.
 """
 
 from __future__ import annotations
 
+import datetime
+import re
 import typing as t
 from collections.abc import Iterable, Mapping
 
 JsonSchema = dict[str, t.Any]
 
-_ORDER = ("object", "array", "string", "number", "integer", "boolean", "null")
+#: A free-form object: one JSON column (maps, ``_sdc_rescued_data``, ``document``).
+FREE_OBJECT: JsonSchema = {"type": ["object", "null"]}
+#: Free JSON: an object or an array in one JSON column (sampled values of conflicting types).
+FREE_JSON: JsonSchema = {"type": ["object", "array", "null"]}
+#: Default of the ``max_object_properties`` setting.
+DEFAULT_MAX_OBJECT_PROPERTIES = 100
+#: ``description`` of every top-level property node the tap inferred. A catalog node without it
+#: was pinned by the user (e.g. a Meltano ``schema:`` override replaces the whole node) and is
+#: honoured; one with it yields to the declaration kept in state. singer-sdk's catalog model
+#: keeps ``description`` (``singerlib/schema.py:STANDARD_KEYS``) but drops ``x-`` keywords.
+INFERRED_DESCRIPTION = "Type inferred by tap-cosmosdb (kept in state as declared_schema)."
+
+_SCALAR_PREFERENCE = {"string": 3, "number": 2, "boolean": 1}
+
+#: RFC 3339 date-time with a mandatory offset (JSON Schema ``format: date-time``).
+_DATETIME_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})"
+)
+#: A key that is data rather than a name: starts with a digit (dates, numbers, numeric ids),
+#: holds a run of 4 digits (``user_12345``, ``u00017-3f2a``), an ``@`` (e-mail addresses), or
+#: is a UUID, a long hex id or a long id holding a digit.
+_DATA_KEY_RE = re.compile(
+    r"\d|.*\d{4}|.*@|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-|[0-9a-fA-F]{16,}$"
+    r"|(?=.*\d)[A-Za-z0-9_-]{20,}$"
+)
 
 
-def _json_type(value: t.Any) -> str:
+def json_type(value: t.Any) -> str:
+    """Return the JSON type of a decoded JSON value.
+
+    Args:
+        value: A value as decoded by ``json`` (dict, list, str, int, float, bool or None).
+
+    Returns:
+        ``"null"``, ``"boolean"``, ``"integer"`` (a Python int), ``"number"`` (a float),
+        ``"string"``, ``"object"`` or ``"array"``; any other class counts as ``"string"``.
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -44,6 +119,42 @@ def _json_type(value: t.Any) -> str:
     return "string"
 
 
+def is_datetime(value: str) -> bool:
+    """Tell whether a string is an RFC 3339 date-time with an offset (``Z`` or ``±hh:mm``).
+
+    Args:
+        value: The string.
+
+    Returns:
+        True for e.g. ``"2013-01-01T05:00:00Z"`` or ``"2024-03-01T15:17:00.000000+00:00"``;
+        False for dates, naive times, or impossible dates such as ``"2024-02-30T00:00:00Z"``.
+    """
+    if not _DATETIME_RE.fullmatch(value):
+        return False
+    try:
+        datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def looks_like_map(keys: Iterable[str]) -> bool:
+    """Tell whether an object's keys look like data (a map) rather than member names.
+
+    Args:
+        keys: Distinct keys of the object (across every sampled value).
+
+    Returns:
+        True when more than half of the keys start with a digit, hold a run of 4 digits or an
+        ``@``, or are UUIDs or long ids.
+    """
+    keys = list(keys)
+    if not keys:
+        return False
+    data = sum(1 for key in keys if _DATA_KEY_RE.match(key))
+    return data * 2 > len(keys)
+
+
 def _types_of(node: Mapping[str, t.Any]) -> set[str] | None:
     """Return the node's allowed types, or None when it accepts anything."""
     if any(k in node for k in ("anyOf", "oneOf", "allOf", "$ref")):
@@ -54,168 +165,286 @@ def _types_of(node: Mapping[str, t.Any]) -> set[str] | None:
     return {raw} if isinstance(raw, str) else set(raw)
 
 
-def _type_value(types: set[str]) -> list[str]:
-    return [name for name in _ORDER if name in types]
+class _Stats:
+    """What one property's sampled values looked like."""
 
+    __slots__ = ("children", "counts", "datetimes", "map_like")
 
-def _accepts(types: set[str], json_type: str) -> bool:
-    return json_type in types or (json_type == "integer" and "number" in types)
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.datetimes = True
+        self.children: dict[str, _Stats] | None = None
+        self.map_like = False
 
+    def add(self, value: t.Any, limit: int) -> None:
+        kind = json_type(value)
+        if kind == "null":
+            return
+        if kind == "integer":
+            kind = "number"
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if kind == "string":
+            if self.datetimes and not is_datetime(value):
+                self.datetimes = False
+        elif kind == "object" and not self.map_like:
+            children = self.children
+            if children is None:
+                children = self.children = {}
+            for key, item in value.items():
+                child = children.get(key)
+                if child is None:
+                    child = children[key] = _Stats()
+                child.add(item, limit)
+            if len(children) > limit:
+                self.map_like = True
+                self.children = None
 
-def _normalise(types: set[str]) -> set[str]:
-    if "integer" in types and "number" in types:
-        types = types - {"integer"}
-    return types
-
-
-def widen(node: JsonSchema, value: t.Any) -> JsonSchema:
-    """Return a schema accepting everything ``node`` accepts plus ``value``.
-
-    The function never mutates ``node``; it returns ``node`` itself (the same object) when it
-    already accepts ``value``, so callers can test ``widen(s, v) is s`` cheaply.
-
-    Args:
-        node: A JSON Schema node (an object's property schema, the stream schema, ...).
-        value: A JSON value (dict, list, str, int, float, bool or None).
-
-    Returns:
-        ``node`` unchanged, or a new, wider schema node.
-    """
-    json_type = _json_type(value)
-    if json_type != "object" and json_type != "array":
-        # Fast path (called for every property of every record): a scalar whose type the node
-        # lists is accepted whatever else the node says, so skip building the type set.
-        raw = node.get("type")
-        if raw == json_type or (isinstance(raw, list) and json_type in raw):
-            return node
-    types = _types_of(node)
-    if types is None:
-        return node
-    if json_type == "object":
-        return _widen_object(node, types, value)
-    if json_type == "array":
-        return _widen_array(node, types, value)
-    if _accepts(types, json_type):
-        return node
-    return _with_types(node, types | {json_type, "null"})
-
-
-def _with_types(node: JsonSchema, types: set[str]) -> JsonSchema:
-    types = _normalise(types)
-    non_null = types - {"null"}
-    if len(non_null) > 1 and non_null & {"object", "array"}:
-        # An object or array mixed with anything else: no constraint at all.
-        return {}
-    new = dict(node)
-    new["type"] = _type_value(types)
-    if "object" in types:
-        new.setdefault("properties", {})
-        new.setdefault("additionalProperties", True)
-    if "array" in types:
-        new.setdefault("items", {})
-    return new
-
-
-def _widen_object(node: JsonSchema, types: set[str], value: Mapping[str, t.Any]) -> JsonSchema:
-    if "object" not in types:
-        new = _with_types(node, types | {"object", "null"})
-        if "properties" not in new:
-            return new  # unconstrained
-        node, types = new, _types_of(new) or set()
-    properties: Mapping[str, JsonSchema] | None = node.get("properties")
-    if properties is None:
-        # An object schema without properties accepts any member unless additionalProperties
-        # says otherwise.
-        if node.get("additionalProperties") is False:
+    def node(self, *, top: bool, limit: int) -> JsonSchema | None:
+        kinds = set(self.counts)
+        if not kinds:
+            return None
+        if len(kinds) > 1:
+            if kinds & {"object", "array"}:
+                return dict(FREE_JSON)
+            kinds = {max(kinds, key=lambda k: (self.counts[k], _SCALAR_PREFERENCE[k]))}
+        (kind,) = kinds
+        if kind == "object":
+            children = self.children or {}
+            if self.map_like or not children or looks_like_map(children):
+                return dict(FREE_OBJECT)
             properties = {}
-        else:
-            return node
-    changed: dict[str, JsonSchema] = {}
-    for key, item in value.items():
-        current = properties.get(key)
-        if current is None:
-            changed[key] = schema_of(item)
-            continue
-        wider = widen(current, item)
-        if wider is not current:
-            changed[key] = wider
-    if not changed and node.get("additionalProperties", True) is not False:
+            for key, child in children.items():
+                node = child.node(top=False, limit=limit)
+                if node is not None:
+                    properties[key] = node
+            if not properties:
+                # target-sqlite drops an object column whose `properties` is empty.
+                return dict(FREE_OBJECT)
+            return {
+                "type": ["object", "null"],
+                "properties": properties,
+                "additionalProperties": True,
+            }
+        if kind == "array":
+            return {"type": ["array", "null"]}
+        node = {"type": [kind, "null"]}
+        if kind == "string" and top and self.datetimes:
+            node["format"] = "date-time"
         return node
-    new = dict(node)
-    new["properties"] = {**properties, **changed}
-    new["additionalProperties"] = True
-    return new
 
 
-def _widen_array(node: JsonSchema, types: set[str], value: list[t.Any]) -> JsonSchema:
-    if "array" not in types:
-        new = _with_types(node, types | {"array", "null"})
-        if "items" not in new:
-            return new
-        node = new
-    items = node.get("items")
-    if not isinstance(items, dict):
-        return node
-    wider = items
-    for element in value:
-        wider = widen(wider, element)
-    if wider is items:
-        return node
-    new = dict(node)
-    new["items"] = wider
-    return new
-
-
-def schema_of(value: t.Any) -> JsonSchema:
-    """Return the nullable schema of one JSON value.
-
-    Args:
-        value: A JSON value.
-
-    Returns:
-        A schema node, e.g. ``{"type": ["integer", "null"]}`` for ``5``.
-    """
-    json_type = _json_type(value)
-    if json_type == "object":
-        return {
-            "type": ["object", "null"],
-            "properties": {k: schema_of(v) for k, v in value.items()},
-            "additionalProperties": True,
-        }
-    if json_type == "array":
-        items: JsonSchema = {}
-        if value:
-            items = schema_of(value[0])
-            for element in value[1:]:
-                items = widen(items, element)
-        return {"type": ["array", "null"], "items": items}
-    return {"type": _type_value({json_type, "null"})}
-
-
-def infer_schema(documents: Iterable[Mapping[str, t.Any]]) -> JsonSchema:
-    """Infer the schema of a stream from sampled documents.
+def infer_schema(
+    documents: Iterable[Mapping[str, t.Any]],
+    *,
+    max_object_properties: int = DEFAULT_MAX_OBJECT_PROPERTIES,
+) -> JsonSchema:
+    """Declare the properties of a stream from sampled documents (rules: module docstring).
 
     Args:
         documents: Sampled documents (JSON objects).
+        max_object_properties: An object with more distinct keys than this across the sample
+            is declared a map (:data:`FREE_OBJECT`).
 
     Returns:
-        An object schema with ``properties`` for every member seen in any document and
-        ``additionalProperties: true``; no top-level ``null`` type.
+        ``{"type": "object", "properties": {...}, "additionalProperties": true}`` with a node
+        for every top-level member that had a non-null value in some document.
     """
-    schema: JsonSchema = {"type": "object", "properties": {}, "additionalProperties": True}
+    stats: dict[str, _Stats] = {}
     for document in documents:
-        schema = widen(schema, document)
-    return schema
+        for key, value in document.items():
+            entry = stats.get(key)
+            if entry is None:
+                entry = stats[key] = _Stats()
+            entry.add(value, max_object_properties)
+    properties: dict[str, JsonSchema] = {}
+    for key, entry in stats.items():
+        node = entry.node(top=True, limit=max_object_properties)
+        if node is not None:
+            properties[key] = node
+    return {"type": "object", "properties": properties, "additionalProperties": True}
 
 
-def covers(node: JsonSchema, value: t.Any) -> bool:
-    """Tell whether ``node`` already declares everything in ``value``.
+def node_for_value(
+    value: t.Any, *, top: bool = True, max_object_properties: int = DEFAULT_MAX_OBJECT_PROPERTIES
+) -> JsonSchema | None:
+    """Declare a property from its first value (a property first seen at run time).
 
     Args:
-        node: A schema node.
-        value: A JSON value.
+        value: The value.
+        top: Whether the property is a top-level member (only those get ``format``).
+        max_object_properties: See :func:`infer_schema`.
 
     Returns:
-        True if :func:`widen` would return ``node`` unchanged.
+        The node, as :func:`infer_schema` would declare it from this one value; None for null.
     """
-    return widen(node, value) is node
+    stats = _Stats()
+    stats.add(value, max_object_properties)
+    return stats.node(top=top, limit=max_object_properties)
+
+
+def classify(
+    node: Mapping[str, t.Any],
+    value: t.Any,
+    *,
+    max_object_properties: int = DEFAULT_MAX_OBJECT_PROPERTIES,
+) -> JsonSchema | None:
+    """Tell whether a value fits a declared node, or fits once members are added to it.
+
+    A value fits when it is valid against the node (``integer`` accepts only whole numbers,
+    ``number`` any number, ``boolean`` is never a number, ``format: date-time`` is checked).
+    Members missing from an object node's ``properties`` do not make a value invalid
+    (``additionalProperties``), but they are added so that loaders which flatten objects into
+    columns (target-sqlite) receive them; an object that would then have more than
+    ``max_object_properties`` members, or whose new members look like data, becomes a map
+    (:data:`FREE_OBJECT`: the same JSON column in postgres, duckdb and snowflake).
+
+    Args:
+        node: The declared node.
+        value: The value.
+        max_object_properties: See :func:`infer_schema`.
+
+    Returns:
+        ``node`` itself (the same object) when the value fits; a new node (members added) when
+        it fits after that; None when it does not fit (a type the node does not allow).
+    """
+    types = _types_of(node)
+    if types is None:
+        return node  # type: ignore[return-value]
+    kind = json_type(value)
+    if kind == "null":
+        return node  # type: ignore[return-value]
+    if kind == "integer":
+        if "integer" not in types and "number" not in types:
+            return None
+    elif kind not in types:
+        return None
+    if kind == "string":
+        if node.get("format") == "date-time" and not is_datetime(value):
+            return None
+        return node  # type: ignore[return-value]
+    if kind == "object":
+        return _classify_object(node, value, max_object_properties)
+    if kind == "array":
+        items = node.get("items")
+        if isinstance(items, Mapping) and items:
+            current = items
+            for element in value:
+                fitted = classify(current, element, max_object_properties=max_object_properties)
+                if fitted is None:
+                    return None
+                current = fitted
+            if current is not items:
+                return {**node, "items": current}
+    return node  # type: ignore[return-value]
+
+
+def _classify_object(
+    node: Mapping[str, t.Any], value: Mapping[str, t.Any], limit: int
+) -> JsonSchema | None:
+    properties: Mapping[str, JsonSchema] | None = node.get("properties")
+    additional = node.get("additionalProperties", True)
+    if not properties:
+        if additional is False and value:
+            return None
+        return node  # type: ignore[return-value]
+    changed: dict[str, JsonSchema] = {}
+    added: list[str] = []
+    for key, item in value.items():
+        child = properties.get(key)
+        if child is None:
+            if additional is False:
+                return None
+            new = node_for_value(item, top=False, max_object_properties=limit)
+            if new is not None:
+                changed[key] = new
+                added.append(key)
+            continue
+        fitted = classify(child, item, max_object_properties=limit)
+        if fitted is None:
+            return None
+        if fitted is not child:
+            changed[key] = fitted
+    if not changed:
+        return node  # type: ignore[return-value]
+    merged = {**properties, **changed}
+    if len(merged) > limit or looks_like_map(added):
+        return dict(FREE_OBJECT)
+    return {**node, "properties": merged}
+
+
+def fit_record(
+    properties: Mapping[str, JsonSchema],
+    record: Mapping[str, t.Any],
+    *,
+    max_object_properties: int = DEFAULT_MAX_OBJECT_PROPERTIES,
+    skip: frozenset[str] = frozenset(),
+) -> tuple[dict[str, JsonSchema], list[str]]:
+    """Check every top-level member of a record against the declared properties.
+
+    Args:
+        properties: The stream schema's ``properties``.
+        record: The record.
+        max_object_properties: See :func:`infer_schema`.
+        skip: Members never checked (the tap's own properties).
+
+    Returns:
+        ``(changes, rescue)``: nodes to add or replace so that the record fits (new members,
+        or members added inside objects), and the names of members whose value does not fit
+        their declared node (to be moved to ``_sdc_rescued_data``).
+    """
+    changes: dict[str, JsonSchema] = {}
+    rescue: list[str] = []
+    for key, value in record.items():
+        if key in skip:
+            continue
+        node = properties.get(key)
+        if node is None:
+            if value is not None:
+                new = node_for_value(value, max_object_properties=max_object_properties)
+                if new is not None:
+                    changes[key] = new
+            continue
+        fitted = classify(node, value, max_object_properties=max_object_properties)
+        if fitted is None:
+            rescue.append(key)
+        elif fitted is not node:
+            changes[key] = fitted
+    return changes, rescue
+
+
+def mark_inferred(node: JsonSchema) -> JsonSchema:
+    """Return a copy of a top-level node carrying :data:`INFERRED_DESCRIPTION`.
+
+    Args:
+        node: A node the tap declared.
+
+    Returns:
+        The node with ``description`` set.
+    """
+    return {**node, "description": INFERRED_DESCRIPTION}
+
+
+def is_inferred(node: Mapping[str, t.Any]) -> bool:
+    """Tell whether a catalog node is one the tap inferred (not pinned by the user).
+
+    Args:
+        node: A property node from the input catalog.
+
+    Returns:
+        True when its ``description`` is :data:`INFERRED_DESCRIPTION`.
+    """
+    return node.get("description") == INFERRED_DESCRIPTION
+
+
+def unmarked(node: Mapping[str, t.Any]) -> JsonSchema:
+    """Return a node without the tap's ``description`` marker (the form kept in state).
+
+    Args:
+        node: A property node.
+
+    Returns:
+        A copy without ``description`` when it is the marker, else a plain copy.
+    """
+    if is_inferred(node):
+        return {k: v for k, v in node.items() if k != "description"}
+    return dict(node)

@@ -1,16 +1,16 @@
-"""Remember which record shapes a stream schema already accepts, to skip widening them.
+"""Remember what the stream schema decided for each record shape, to skip checking records.
 
-:func:`tap_cosmosdb.schema_inference.widen` decides from a value's *shape* alone: its members'
-names at every depth, each value's JSON type, and every array element's shape (never a scalar's
-content). Documents of one container mostly share one shape, so once a shape is known to be
-accepted by the stream schema, later records of that shape need no schema walk, only a
-signature: a hashable value built from the record's keys and value classes, recursing only into
-objects and arrays.
+:func:`tap_cosmosdb.schema_inference.fit_record` decides from a value's *shape* alone (its
+members' names at every depth, each value's JSON type, every array element's shape), except for
+one content check: ``format: date-time`` strings. Documents of one container mostly share one
+shape, so once the verdict for a shape is known (which top-level members do not fit and are
+rescued), later records of that shape need no schema walk, only a signature: a hashable value
+built from the record's keys and value classes, recursing only into objects and arrays. The
+stream re-checks the top-level date-time members of every record itself.
 
 Signatures use Python classes, which are finer than JSON types (``bool`` is not ``int``), so
-two values with equal signatures always get the same answer from ``widen``. Schemas are only
-ever widened, so a shape a schema accepts stays accepted by every later schema; the cache is
-still tied to one schema object and starts over whenever the schema object changes.
+two values with equal signatures always get the same verdict. The cache is tied to one schema
+object and starts over whenever the schema object changes.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ def record_shape(record: Mapping[str, t.Any]) -> Shape:
     return shape_of(record)
 
 
-class AcceptedShapes:
-    """Record shapes known to be accepted by one schema object.
+class ShapeVerdicts:
+    """What one schema object decided for each record shape: the members to rescue.
 
     Args:
         max_shapes: Forget every shape once this many are held (bounds memory for containers
@@ -71,28 +71,31 @@ class AcceptedShapes:
     def __init__(self, max_shapes: int = 4096) -> None:
         self.max_shapes = max_shapes
         self._schema: object | None = None
-        self._shapes: set[Shape] = set()
+        self._verdicts: dict[Shape, tuple[str, ...]] = {}
 
-    def accepted(self, schema: object, shape: Shape) -> bool:
-        """Tell whether ``shape`` was marked accepted by this very ``schema`` object.
+    def get(self, schema: object, shape: Shape) -> tuple[str, ...] | None:
+        """Return the verdict recorded for ``shape`` under this very ``schema`` object.
 
         Args:
             schema: The stream's current schema (compared by identity).
             shape: A signature from :func:`record_shape`.
 
         Returns:
-            True if :meth:`add` was called with the same schema object and an equal shape.
+            The top-level members to rescue (often ``()``), or None when unknown.
         """
-        return schema is self._schema and shape in self._shapes
+        if schema is not self._schema:
+            return None
+        return self._verdicts.get(shape)
 
-    def add(self, schema: object, shape: Shape) -> None:
-        """Mark ``shape`` as accepted by ``schema`` (forgetting shapes of any other schema).
+    def add(self, schema: object, shape: Shape, verdict: tuple[str, ...]) -> None:
+        """Record the verdict for ``shape`` under ``schema`` (forgetting any other schema's).
 
         Args:
-            schema: The schema that accepts records of this shape (compared by identity).
+            schema: The schema that gave the verdict (compared by identity).
             shape: A signature from :func:`record_shape`.
+            verdict: The top-level members that do not fit their declared type.
         """
-        if schema is not self._schema or len(self._shapes) >= self.max_shapes:
+        if schema is not self._schema or len(self._verdicts) >= self.max_shapes:
             self._schema = schema
-            self._shapes = set()
-        self._shapes.add(shape)
+            self._verdicts = {}
+        self._verdicts[shape] = verdict

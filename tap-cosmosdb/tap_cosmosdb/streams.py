@@ -47,11 +47,20 @@ from tap_cosmosdb.query_reader import (
 from tap_cosmosdb.records import (
     DELETED_AT_PROPERTY,
     PARTITION_KEY_PROPERTY,
+    RESCUED_DATA_PROPERTY,
     change_to_record,
+    document_record,
     document_to_record,
 )
-from tap_cosmosdb.schema_inference import widen
-from tap_cosmosdb.shapes import AcceptedShapes, record_shape
+from tap_cosmosdb.schema_inference import (
+    DEFAULT_MAX_OBJECT_PROPERTIES,
+    FREE_OBJECT,
+    fit_record,
+    is_datetime,
+    is_inferred,
+    unmarked,
+)
+from tap_cosmosdb.shapes import ShapeVerdicts, record_shape
 from tap_cosmosdb.shards import ShardLayout, ShardSettingError, shard_feed_ranges
 
 if t.TYPE_CHECKING:
@@ -71,6 +80,28 @@ REPLICATION_KEY = "_ts"
 PHASE_SNAPSHOT = "snapshot"
 PHASE_CHANGES = "changes"
 
+#: Setting ``schema_mode`` value emitting each document as one JSON property.
+SCHEMA_MODE_DOCUMENT = "document"
+#: Stream state key holding the declared top-level property nodes (see ``declare_from_state``).
+DECLARED_SCHEMA_KEY = "declared_schema"
+#: At most this many SCHEMA changes (new properties) per stream and run; later ones are rescued.
+MAX_SCHEMA_CHANGES_PER_RUN = 5
+#: Properties the tap declares itself, the same in every run (never kept in state).
+TAP_PROPERTIES = frozenset(
+    {
+        PARTITION_KEY_PROPERTY,
+        "id",
+        "_ts",
+        "_etag",
+        "_lsn",
+        DELETED_AT_PROPERTY,
+        RESCUED_DATA_PROPERTY,
+    }
+)
+_UNCHECKED_PROPERTIES = frozenset(
+    {PARTITION_KEY_PROPERTY, "id", DELETED_AT_PROPERTY, RESCUED_DATA_PROPERTY}
+)
+
 
 class StreamSettingError(ValueError):
     """A setting or catalog choice that this stream cannot honour (one-line message)."""
@@ -80,9 +111,10 @@ class CosmosContainerStream(Stream):
     """All documents of one container, as records keyed by ``_sdc_partition_key`` and ``id``."""
 
     #: No per-value type conformance: records are JSON decoded by azure-cosmos (only str, int,
-    #: float, bool, None, list, dict), and the schema is widened to fit each record before it is
-    #: emitted (:meth:`post_process`), so conformance would change nothing; it was the largest
-    #: single cost of a change-feed drain (benchmarks/README.md).
+    #: float, bool, None, list, dict), and every value that does not fit its declared type is
+    #: moved to ``_sdc_rescued_data`` before the record is emitted (:meth:`post_process`), so
+    #: conformance would change nothing; it was the largest single cost of a change-feed drain
+    #: (benchmarks/README.md).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(
@@ -119,7 +151,17 @@ class CosmosContainerStream(Stream):
         self.query_stats: list[t.Any] = []
         self.records_emitted = 0
         self._epk_hasher: EpkHasher | None = None
-        self._accepted_shapes = AcceptedShapes()
+        self._verdicts = ShapeVerdicts()
+        #: Top-level properties declared ``format: date-time`` (checked on every record).
+        self._datetime_properties: tuple[str, ...] = ()
+        #: Top-level properties whose declaration is kept in state (not pinned by the catalog).
+        self._tracked: set[str] = set()
+        self._schema_changes_left = MAX_SCHEMA_CHANGES_PER_RUN
+        self._max_object_properties = int(
+            self.config.get("max_object_properties") or DEFAULT_MAX_OBJECT_PROPERTIES
+        )
+        self.document_mode = self.config.get("schema_mode") == SCHEMA_MODE_DOCUMENT
+        self._note_datetime_properties()
 
     def _generate_schema_messages(self) -> t.Generator[t.Any, None, None]:
         """singer-sdk's SCHEMA messages, declaring the container's partition key definition.
@@ -315,49 +357,173 @@ class CosmosContainerStream(Stream):
             yield from self._read_full_table()
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Widen the stream schema (and emit a new SCHEMA) before a record that does not fit.
+        """Fit the record to the declared schema (``schema_mode: typed``) or wrap it (``document``).
+
+        Typed: every top-level value that does not fit its declared type moves to
+        ``_sdc_rescued_data`` (``{"<property>": <value as read>}``) and the property is null;
+        a new property (or new members of a declared object) is declared once, with a new
+        SCHEMA message, at most :data:`MAX_SCHEMA_CHANGES_PER_RUN` times per stream and run
+        (later ones are rescued). Document: see :func:`tap_cosmosdb.records.document_record`.
 
         Args:
             row: The record.
             context: The partition context.
 
         Returns:
-            The record, unchanged.
+            The record to emit.
         """
-        self._widen_schema_for(row)
+        if self.document_mode:
+            return document_record(row)
+        self._fit_record(row)
         return row
 
-    # Schema widening ----------------------------------------------------------------------
+    # Declared schema ------------------------------------------------------------------------
 
-    def _widen_schema_for(self, record: dict[str, t.Any]) -> None:
-        current = self.effective_schema
-        shape = record_shape(record)
-        if self._accepted_shapes.accepted(current, shape):
+    def declare_from_state(self) -> None:
+        """Make this run declare what earlier runs declared, and keep the declarations in state.
+
+        The stream's state entry ``declared_schema`` maps each top-level property the tap
+        declared (at discovery or at run time) to its node. A property in it keeps that node,
+        whatever this run's discovery inferred from its own sample, unless the input catalog pins
+        the property (a node without the tap's inferred marker, e.g. a Meltano ``schema:``
+        override), which is then honoured. Properties declared only in state (first seen at run
+        time by an earlier run) are declared again. ``_sdc_rescued_data`` is always declared.
+        Called by the tap before the stream's first SCHEMA message (``Stream.sync`` is final).
+        """
+        if self.document_mode:
             return
-        wider = widen(current, record)
-        self._accepted_shapes.add(wider, shape)
-        if wider is current:
-            return
-        added = sorted(set(wider.get("properties", {})) - set(current.get("properties", {})))
-        self.logger.info(
-            "Stream '%s': widening the schema for record id=%r%s",
-            self.name,
-            record.get("id"),
-            f" (new properties: {', '.join(added)})" if added else " (wider types)",
+        schema = self.effective_schema
+        properties = dict(schema.get("properties") or {})
+        state = self.stream_state
+        stored = state.get(DECLARED_SCHEMA_KEY)
+        pinned = {
+            name
+            for name, node in properties.items()
+            if name not in TAP_PROPERTIES and isinstance(node, dict) and not is_inferred(node)
+        }
+        if isinstance(stored, dict):
+            for name, node in stored.items():
+                if isinstance(node, dict) and name not in pinned and name not in TAP_PROPERTIES:
+                    properties[name] = node
+        properties.setdefault(RESCUED_DATA_PROPERTY, dict(FREE_OBJECT))
+        self._tracked = {n for n in properties if n not in TAP_PROPERTIES and n not in pinned}
+        for name in self._tracked:
+            # The same node in every run's SCHEMA messages, whether from discovery or state.
+            properties[name] = unmarked(properties[name])
+        if properties != schema.get("properties"):
+            self._apply_schema({**schema, "properties": properties}, write=False)
+        self._store_declarations()
+
+    def _store_declarations(self) -> None:
+        properties = self.effective_schema.get("properties") or {}
+        self.stream_state[DECLARED_SCHEMA_KEY] = {
+            name: unmarked(properties[name]) for name in sorted(self._tracked) if name in properties
+        }
+
+    def _note_datetime_properties(self) -> None:
+        properties = self.effective_schema.get("properties") or {}
+        self._datetime_properties = tuple(
+            name
+            for name, node in properties.items()
+            if isinstance(node, dict)
+            and node.get("format") == "date-time"
+            and name not in TAP_PROPERTIES
         )
-        self._schema = wider
+
+    def _apply_schema(self, schema: dict[str, t.Any], *, write: bool) -> None:
+        """Make ``schema`` the stream schema (re-registering stream maps); write SCHEMA if asked."""
+        self._schema = schema
         if self._input_schema is not None:
-            self._input_schema = wider
+            self._input_schema = schema
         mapper = self._tap.mapper
         if mapper is not None:
             mapper.register_raw_stream_schema(
                 self.name,
-                get_selected_schema(self.name, wider, self.mask),
+                get_selected_schema(self.name, schema, self.mask),
                 self.primary_keys,
             )
         self._stream_maps = None
-        if self.selected:
+        self._note_datetime_properties()
+        if write and self.selected:
             self._write_schema_message()
+
+    def _fit_record(self, record: dict[str, t.Any]) -> None:
+        schema = self.effective_schema
+        shape = record_shape(record)
+        verdict = self._verdicts.get(schema, shape)
+        if verdict is None:
+            verdict = self._decide(record, shape)
+        rescued: dict[str, t.Any] | None = None
+        if verdict:
+            declared = self.effective_schema.get("properties") or {}
+            rescued = {}
+            for name in verdict:
+                if name in record:
+                    rescued[name] = record[name]
+                    if name in declared:
+                        record[name] = None
+                    else:  # never declared (schema change budget spent): no column to null
+                        del record[name]
+        for name in self._datetime_properties:
+            value = record.get(name)
+            if value.__class__ is str and not is_datetime(value):
+                if rescued is None:
+                    rescued = {}
+                rescued[name] = value
+                record[name] = None
+        if rescued:
+            record[RESCUED_DATA_PROPERTY] = rescued
+
+    def _decide(self, record: dict[str, t.Any], shape: t.Any) -> tuple[str, ...]:
+        """Check a record of a shape not seen under the current schema; declare what is new.
+
+        Returns:
+            The top-level members to rescue for records of this shape (date-time content is
+            checked per record by the caller, so it is left out).
+        """
+        schema = self.effective_schema
+        properties = schema.get("properties") or {}
+        changes, rescue = fit_record(
+            properties,
+            record,
+            max_object_properties=self._max_object_properties,
+            skip=_UNCHECKED_PROPERTIES,
+        )
+        if changes:
+            if self._schema_changes_left > 0:
+                self._schema_changes_left -= 1
+                new = sorted(set(changes) - set(properties))
+                self.logger.info(
+                    "Stream '%s': declaring %s for record id=%r (a new SCHEMA message)",
+                    self.name,
+                    ", ".join(
+                        [f"new property {n}" for n in new]
+                        + [f"new members of {n}" for n in sorted(changes) if n not in new]
+                    ),
+                    record.get("id"),
+                )
+                self._tracked.update(n for n in new if n not in TAP_PROPERTIES)
+                self._apply_schema({**schema, "properties": {**properties, **changes}}, write=True)
+                self._store_declarations()
+            else:
+                if self._schema_changes_left == 0:
+                    self._schema_changes_left = -1
+                    self.logger.warning(
+                        "Stream '%s': %d schema changes in this run already; values of further "
+                        "new properties go to %s (record id=%r: %s)",
+                        self.name,
+                        MAX_SCHEMA_CHANGES_PER_RUN,
+                        RESCUED_DATA_PROPERTY,
+                        record.get("id"),
+                        ", ".join(sorted(changes)),
+                    )
+                rescue.extend(changes)
+        dt = self._datetime_properties
+        verdict = tuple(
+            name for name in rescue if not (name in dt and record.get(name).__class__ is str)
+        )
+        self._verdicts.add(self.effective_schema, shape, verdict)
+        return verdict
 
     # LOG_BASED ----------------------------------------------------------------------------
 
@@ -548,6 +714,8 @@ class CosmosContainerStream(Stream):
 
     def _selected_top_level(self) -> list[str] | None:
         """Selected top-level properties to project, or None for all."""
+        if self.document_mode:
+            return None  # `document` is the whole item
         props = list(self.effective_schema.get("properties", {}))
         mask = self.mask
         selected = [p for p in props if mask[("properties", p)]]

@@ -35,17 +35,32 @@ from tap_cosmosdb.continuation import ContinuationError
 from tap_cosmosdb.metrics import emit_stream_metrics
 from tap_cosmosdb.records import (
     DELETED_AT_PROPERTY,
+    DOCUMENT_PROPERTY,
     DROPPED_SYSTEM_PROPERTIES,
     PARTITION_KEY_PROPERTY,
+    RESCUED_DATA_PROPERTY,
 )
-from tap_cosmosdb.schema_inference import infer_schema
+from tap_cosmosdb.schema_inference import (
+    DEFAULT_MAX_OBJECT_PROPERTIES,
+    FREE_OBJECT,
+    infer_schema,
+    mark_inferred,
+)
 from tap_cosmosdb.shards import ShardLayout, ShardSettingError
-from tap_cosmosdb.streams import LOG_BASED, CosmosContainerStream, StreamSettingError
+from tap_cosmosdb.streams import (
+    LOG_BASED,
+    SCHEMA_MODE_DOCUMENT,
+    CosmosContainerStream,
+    StreamSettingError,
+)
 
 if t.TYPE_CHECKING:
     from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy
 
 logger = logging.getLogger("tap-cosmosdb")
+
+#: Values of the ``schema_mode`` setting.
+SCHEMA_MODE_TYPED = "typed"
 
 
 class TapSettingError(ValueError):
@@ -92,17 +107,24 @@ def parse_start_from(value: t.Any) -> str | datetime.datetime:
     return parsed
 
 
-def stream_schema(inferred: dict[str, t.Any], *, deletes: bool) -> dict[str, t.Any]:
+def stream_schema(
+    inferred: dict[str, t.Any], *, deletes: bool, schema_mode: str = SCHEMA_MODE_TYPED
+) -> dict[str, t.Any]:
     """Complete an inferred schema with the tap's own properties.
 
     Args:
-        inferred: The schema from :func:`tap_cosmosdb.schema_inference.infer_schema`.
+        inferred: The schema from :func:`tap_cosmosdb.schema_inference.infer_schema` (ignored
+            in ``document`` mode).
         deletes: Add ``_sdc_deleted_at`` (AllVersionsAndDeletes mode).
+        schema_mode: ``typed`` or ``document`` (setting ``schema_mode``).
 
     Returns:
         The stream schema: ``_sdc_partition_key`` and ``id`` (non-null strings, the key
-        properties), ``_ts``, ``_etag`` and ``_lsn`` always declared, every other property as
-        inferred (nullable), ``additionalProperties: true``.
+        properties), ``_ts`` and ``_lsn`` (integers, as the service defines them), then in
+        ``typed`` mode ``_etag``, every inferred property (nullable, marked as inferred, see
+        :data:`tap_cosmosdb.schema_inference.INFERRED_DESCRIPTION`) and ``_sdc_rescued_data``
+        (a free-form object), or in ``document`` mode ``document`` (a free-form object);
+        ``_sdc_deleted_at`` when ``deletes``.
     """
     properties: dict[str, t.Any] = {
         PARTITION_KEY_PROPERTY: {
@@ -112,12 +134,25 @@ def stream_schema(inferred: dict[str, t.Any], *, deletes: bool) -> dict[str, t.A
         },
         "id": {"type": "string"},
     }
-    for name, node in inferred.get("properties", {}).items():
-        if name not in properties and name not in DROPPED_SYSTEM_PROPERTIES:
-            properties[name] = node
-    properties.setdefault("_ts", {"type": ["integer", "null"]})
-    properties.setdefault("_etag", {"type": ["string", "null"]})
-    properties.setdefault("_lsn", {"type": ["integer", "null"]})
+    if schema_mode == SCHEMA_MODE_DOCUMENT:
+        properties["_ts"] = {"type": ["integer", "null"]}
+        properties["_lsn"] = {"type": ["integer", "null"]}
+        properties[DOCUMENT_PROPERTY] = {
+            **FREE_OBJECT,
+            "description": "The whole item as read (null for a delete).",
+        }
+    else:
+        for name, node in inferred.get("properties", {}).items():
+            if name not in properties and name not in DROPPED_SYSTEM_PROPERTIES:
+                properties[name] = mark_inferred(node)
+        properties["_ts"] = {"type": ["integer", "null"]}
+        properties["_etag"] = {"type": ["string", "null"]}
+        properties["_lsn"] = {"type": ["integer", "null"]}
+        properties[RESCUED_DATA_PROPERTY] = {
+            **FREE_OBJECT,
+            "description": "Values that do not fit their property's declared type, as read: "
+            '{"<property>": <value>}.',
+        }
     if deletes:
         properties[DELETED_AT_PROPERTY] = {"type": ["string", "null"], "format": "date-time"}
     return {
@@ -213,9 +248,33 @@ class TapCosmosDB(Tap):
             th.IntegerType,
             default=1000,
             description=(
-                "Documents sampled per container to infer its schema at discovery. Properties "
-                "not seen in the sample still arrive intact: the schema is widened at run time "
-                "(a new SCHEMA message precedes the first record that needs it)."
+                "Documents sampled per container to declare its properties at discovery. Once "
+                "declared (kept in the stream's state), a property's type never changes; a "
+                "property first seen later is declared then (a new SCHEMA message), and a value "
+                "that does not fit its type goes to `_sdc_rescued_data`. See README, 'Records "
+                "and schema'."
+            ),
+        ),
+        th.Property(
+            "schema_mode",
+            th.StringType,
+            default=SCHEMA_MODE_TYPED,
+            allowed_values=[SCHEMA_MODE_TYPED, SCHEMA_MODE_DOCUMENT],
+            description=(
+                "`typed`: one property per top-level document member, typed from the sample "
+                "(values that do not fit go to `_sdc_rescued_data`). `document`: only `id`, "
+                "`_sdc_partition_key`, `_ts`, `_lsn` (and `_sdc_deleted_at`) plus `document`, "
+                "the whole item as one JSON object: a schema that never changes."
+            ),
+        ),
+        th.Property(
+            "max_object_properties",
+            th.IntegerType(minimum=1),
+            default=DEFAULT_MAX_OBJECT_PROPERTIES,
+            description=(
+                "An object with more distinct keys than this (across the sample, or as new keys "
+                "arrive) is declared a map: one free-form JSON property, never widened key by "
+                "key. Objects whose keys look like data (dates, numbers, ids) are maps anyway."
             ),
         ),
         th.Property(
@@ -361,6 +420,10 @@ class TapCosmosDB(Tap):
         ShardLayout.from_config(self.config)
         database = self.database
         sample_size = int(self.config.get("schema_sample_size", 1000))
+        schema_mode = str(self.config.get("schema_mode") or SCHEMA_MODE_TYPED)
+        max_object_properties = int(
+            self.config.get("max_object_properties") or DEFAULT_MAX_OBJECT_PROPERTIES
+        )
         deletes = self.config.get("change_feed_mode") == ALL_VERSIONS_AND_DELETES
         streams: list[CosmosContainerStream] = []
         for props in database.list_containers():
@@ -371,10 +434,13 @@ class TapCosmosDB(Tap):
             entry = self.input_catalog.get_stream(name) if self.input_catalog else None
             if entry is not None:
                 schema = entry.schema.to_dict()
+            elif schema_mode == SCHEMA_MODE_DOCUMENT:
+                schema = stream_schema({}, deletes=deletes, schema_mode=schema_mode)
             else:
                 with self.meter.scope(f"{name}|discovery"):
                     sample = self._sample(container, sample_size)
-                schema = stream_schema(infer_schema(sample), deletes=deletes)
+                inferred = infer_schema(sample, max_object_properties=max_object_properties)
+                schema = stream_schema(inferred, deletes=deletes, schema_mode=schema_mode)
             streams.append(
                 CosmosContainerStream(
                     self, container_properties=props, container=container, schema=schema
@@ -432,6 +498,7 @@ class TapCosmosDB(Tap):
         for stream in self.streams.values():
             if isinstance(stream, CosmosContainerStream) and stream.selected:
                 stream.check_shard_layout()
+                stream.declare_from_state()
 
         selected = [s for s in self.streams.values() if s.selected]
         for stream in self.streams.values():
