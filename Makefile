@@ -6,6 +6,7 @@
 #   make reliability the long no-data-loss suite (tests marked slow)
 #   make bench       benchmarks (see benchmarks/README.md)
 #   make conformance Microsoft's azure-cosmos 4.17.1 test suite against the emulator (conformance/)
+#   make compat      the warehouse compatibility suite (tests/compat: target-postgres, -duckdb, -sqlite)
 SHELL := /bin/bash
 # Installed packages get their bytecode compiled (uv skips it by default): a CLI then starts in
 # ~0.4 s instead of ~1.2 s, which every tap/target process of the tests and benchmarks pays.
@@ -17,7 +18,7 @@ MELTANO_VENV := .venv-meltano
 PACKAGES := shared emulator tap-cosmosdb target-cosmosdb
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: install test lint format demo reliability bench meltano external-taps conformance clean
+.PHONY: install test lint format demo reliability bench meltano external-taps compat compat-loaders conformance clean
 
 install: $(VENV)/.installed
 
@@ -45,6 +46,30 @@ external-taps: .venv-tap-jsonl/.installed
 	$(BIN)/uv venv -q --clear --python $(BIN)/python .venv-tap-jsonl
 	$(BIN)/uv pip install -q --compile-bytecode --python .venv-tap-jsonl/bin/python tap-jsonl==0.3.1
 	touch $@
+
+# Third-party warehouse loaders, each in its own virtualenv, for tests/compat (issue 11).
+# MeltanoLabs target-sqlite is not on PyPI: its source is vendored under tests/compat/vendor.
+COMPAT_LOADERS := .venv-compat-postgres/.installed .venv-compat-duckdb/.installed .venv-compat-sqlite/.installed
+compat-loaders: $(COMPAT_LOADERS)
+
+.venv-compat-postgres/.installed: | install
+	$(BIN)/uv venv -q --clear --python $(BIN)/python .venv-compat-postgres
+	$(BIN)/uv pip install -q --compile-bytecode --python .venv-compat-postgres/bin/python meltanolabs-target-postgres==0.8.1
+	touch $@
+
+.venv-compat-duckdb/.installed: | install
+	$(BIN)/uv venv -q --clear --python $(BIN)/python .venv-compat-duckdb
+	$(BIN)/uv pip install -q --compile-bytecode --python .venv-compat-duckdb/bin/python target-duckdb==0.8.0
+	touch $@
+
+.venv-compat-sqlite/.installed: tests/compat/vendor/target-sqlite/pyproject.toml | install
+	$(BIN)/uv venv -q --clear --python $(BIN)/python .venv-compat-sqlite
+	$(BIN)/uv pip install -q --compile-bytecode --python .venv-compat-sqlite/bin/python ./tests/compat/vendor/target-sqlite
+	touch $@
+
+# Not part of `make test` (tests/compat/conftest.py skips the suite unless COSMOS_COMPAT=1).
+compat: install compat-loaders
+	COSMOS_COMPAT=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q tests/compat
 
 test: install meltano external-taps
 	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH" $(BIN)/pytest -m "not slow" -q tests
@@ -81,4 +106,4 @@ $(CONFORMANCE_VENV)/.installed: conformance/requirements.txt emulator/pyproject.
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .venv-tap-jsonl $(CONFORMANCE_VENV) conformance/.cache .meltano output .demo
+	rm -rf $(VENV) $(MELTANO_VENV) .venv-tap-jsonl .venv-compat-* $(CONFORMANCE_VENV) conformance/.cache .meltano output .demo
