@@ -15,14 +15,16 @@ import typing as t
 from target_cosmosdb.errors import RecordRejected
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
 #: Longest id Cosmos DB accepts, in UTF-8 bytes.
 ID_MAX_BYTES = 1023
 #: Characters Cosmos DB forbids in an id.
 FORBIDDEN_ID_CHARS = frozenset("/\\?#")
-#: The strategies accepted by the ``id_strategy`` setting.
-ID_STRATEGIES = ("field", "key_properties", "hash")
+#: The strategies accepted by the ``id_strategy`` setting (``auto`` picks one of the others).
+ID_STRATEGIES = ("auto", "field", "key_properties", "hash")
+#: What to change when an id cannot be made; appended to every id error.
+FIX_HINT = "settings 'id_strategy' (auto, field, key_properties, hash) and 'id_field' choose the id"
 #: Separator between key property values for ``id_strategy: key_properties``.
 KEY_SEPARATOR = "|"
 #: Record fields never hashed by ``id_strategy: hash`` for a keyless stream: they change from run
@@ -124,19 +126,30 @@ class IdStrategy:
     """Compute the document id of a record.
 
     Args:
-        strategy: ``"field"`` (the record's ``id_field`` value), ``"key_properties"`` (the key
-            property values stringified and joined with ``|``) or ``"hash"`` (hex SHA-256 of the
-            canonical JSON of the key property values, or of the whole record without volatile
-            metadata for a stream without key properties).
+        strategy: ``"auto"`` (the default: ``field`` when the stream schema declares
+            ``id_field``, else ``key_properties`` when the stream has key properties, else
+            ``hash``), ``"field"`` (the record's ``id_field`` value), ``"key_properties"`` (the
+            key property values stringified and joined with ``|``) or ``"hash"`` (hex SHA-256 of
+            the canonical JSON of the key property values, or of the whole record without
+            volatile metadata for a stream without key properties).
         id_field: The field read by the ``field`` strategy.
         key_properties: The stream's key properties.
+        schema_properties: Property names the stream schema declares (used by ``auto``).
+
+    Attributes:
+        strategy: The strategy in force (never ``auto``).
+        requested: The ``id_strategy`` setting as given.
 
     Raises:
         ValueError: For an unknown strategy, or ``key_properties`` on a stream without keys.
     """
 
     def __init__(
-        self, strategy: str, id_field: str = "id", key_properties: Sequence[str] = ()
+        self,
+        strategy: str,
+        id_field: str = "id",
+        key_properties: Sequence[str] = (),
+        schema_properties: Iterable[str] | None = None,
     ) -> None:
         if strategy not in ID_STRATEGIES:
             raise ValueError(
@@ -144,10 +157,47 @@ class IdStrategy:
                 f"{', '.join(ID_STRATEGIES)}"
             )
         if strategy == "key_properties" and not key_properties:
-            raise ValueError("Setting 'id_strategy' is key_properties but the stream has none")
-        self.strategy = strategy
+            raise ValueError(
+                "Setting 'id_strategy' is key_properties but the stream has no key properties; "
+                "use 'auto', 'hash', or 'field' with 'id_field'"
+            )
+        self.requested = strategy
         self.id_field = id_field
         self.key_properties = tuple(key_properties)
+        if strategy == "auto":
+            declared = set(schema_properties or ())
+            if id_field in declared:
+                strategy = "field"
+            elif self.key_properties:
+                strategy = "key_properties"
+            else:
+                strategy = "hash"
+        self.strategy = strategy
+
+    def describe(self) -> str:
+        """Say where ids come from, for the log line at stream start and for errors.
+
+        Returns:
+            E.g. ``"key properties (order_id) joined with '|' (id_strategy auto: the schema
+            has no 'id' field)"``.
+        """
+        if self.strategy == "field":
+            what = f"field '{self.id_field}'"
+            why = f"the schema declares '{self.id_field}'"
+        elif self.strategy == "key_properties":
+            what = f"key properties ({', '.join(self.key_properties)})"
+            if len(self.key_properties) > 1:
+                what += f" joined with '{KEY_SEPARATOR}'"
+            why = f"the schema has no '{self.id_field}' field"
+        elif self.key_properties:
+            what = f"SHA-256 of key properties ({', '.join(self.key_properties)})"
+            why = ""
+        else:
+            what = "SHA-256 of the whole record (the stream has no key properties)"
+            why = f"the schema has no '{self.id_field}' field and the stream no key properties"
+        if self.requested == "auto" and why:
+            return f"{what} (id_strategy auto: {why})"
+        return f"{what} (id_strategy {self.requested})"
 
     def make_id(self, record: Mapping[str, t.Any]) -> str:
         """Return the id string of ``record`` (not yet checked with :func:`check_id`).
@@ -160,19 +210,25 @@ class IdStrategy:
 
         Raises:
             MissingIdError: When the id field (``field``) or a key property (``key_properties``)
-                is absent or null.
+                is absent or null; the message names the settings that fix it.
         """
         if self.strategy == "field":
             value = record.get(self.id_field)
             if value is None:
-                raise MissingIdError(f"record has no '{self.id_field}' field (setting 'id_field')")
+                raise MissingIdError(
+                    f"record has no '{self.id_field}' field (ids come from "
+                    f"{self.describe()}; {FIX_HINT})"
+                )
             return stringify_id(value)
         if self.strategy == "key_properties":
             parts = []
             for key in self.key_properties:
                 value = record.get(key)
                 if value is None:
-                    raise MissingIdError(f"record has no value for key property '{key}'")
+                    raise MissingIdError(
+                        f"record has no value for key property '{key}' (ids come from "
+                        f"{self.describe()}; {FIX_HINT})"
+                    )
                 parts.append(stringify_id(value))
             return KEY_SEPARATOR.join(parts)
         if self.key_properties:

@@ -20,7 +20,7 @@ from target_cosmosdb.documents import (
     to_document,
 )
 from target_cosmosdb.errors import RecordRejected, TargetCosmosDBError
-from target_cosmosdb.ids import IdStrategy, MissingIdError, check_id
+from target_cosmosdb.ids import FIX_HINT, IdStrategy, MissingIdError, check_id
 from target_cosmosdb.resources import container_name
 from target_cosmosdb.validation import FastJSONSchemaValidator
 from target_cosmosdb.writer import AdaptiveLimiter, BatchWriter, WriteStats, reject_or_fail
@@ -44,12 +44,14 @@ class StreamTotals:
         reported: Metric name -> value already logged in a METRIC line (deltas follow).
         container: Container the stream writes to (None until a sink was set up).
         limiter: That container's AIMD limiter (None until a sink was set up).
+        id_choice: Where ids come from, as last logged (:meth:`IdStrategy.describe`).
     """
 
     stats: WriteStats = field(default_factory=WriteStats)
     reported: dict[str, float] = field(default_factory=dict)
     container: str | None = None
     limiter: AdaptiveLimiter | None = None
+    id_choice: str | None = None
 
     def summary(self, stream: str, request_units: float) -> str:
         """Return the stream's closing summary line.
@@ -121,9 +123,10 @@ class CosmosDBSink(BatchSink):
         super().__init__(target, stream_name, schema, key_properties)
         try:
             self.id_strategy = IdStrategy(
-                str(self.config.get("id_strategy") or "field"),
+                str(self.config.get("id_strategy") or "auto"),
                 str(self.config.get("id_field") or "id"),
                 self.key_properties,
+                schema_properties=(self.schema.get("properties") or {}).keys(),
             )
         except ValueError as exc:
             raise TargetCosmosDBError(f"Stream '{stream_name}': {exc}") from None
@@ -155,6 +158,10 @@ class CosmosDBSink(BatchSink):
         self.pk_paths = self.container.pk_paths
         self.totals.container = self.container.name
         self.totals.limiter = self.container.limiter
+        choice = self.id_strategy.describe()
+        if choice != self.totals.id_choice:  # once per stream, again only if a SCHEMA changes it
+            self.totals.id_choice = choice
+            self.logger.info("Stream '%s': document ids are the %s", self.stream_name, choice)
         self.writer = BatchWriter(
             self.container.proxy,
             pk_paths=self.pk_paths,
@@ -294,6 +301,11 @@ class CosmosDBSink(BatchSink):
         pk: pkmod.PartitionKeyValue | None = None
         try:
             check_id(doc_id)
+        except RecordRejected as exc:
+            reason = f"{exc.reason} (ids come from {self.id_strategy.describe()}; {FIX_HINT})"
+            self._reject(record, reason, line, doc_id, pk)
+            return
+        try:
             pk = pkmod.extract(doc, self.pk_paths)
             size = estimate_operation_bytes(None if deleted else doc)
             if not deleted and size > MAX_DOCUMENT_BYTES:  # ASCII-escaped size >= UTF-8 size

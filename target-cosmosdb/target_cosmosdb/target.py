@@ -113,17 +113,23 @@ def target_properties() -> th.PropertiesList:
             "id_field",
             th.StringType(min_length=1),
             default="id",
-            description="Record field holding the document id for `id_strategy: field`.",
+            description=(
+                "Record field holding the document id (`id_strategy: field`, and `auto` when the "
+                "stream schema declares it)."
+            ),
         ),
         th.Property(
             "id_strategy",
             th.StringType,
-            default="field",
+            default="auto",
             allowed_values=list(ID_STRATEGIES),
             description=(
-                "`field` (the `id_field` value), `key_properties` (key property values joined "
-                "with `|`) or `hash` (SHA-256 of the key property values, or of the whole record "
-                "for a stream without key properties). All are deterministic, so a replay "
+                "`auto`: the `id_field` value when the stream schema declares that field, else "
+                "the key properties, else a hash of the record (the choice is logged once per "
+                "stream). `field`: the `id_field` value. `key_properties`: key property values "
+                "joined with `|`. `hash`: SHA-256 of the key property values, or of the whole "
+                "record for a stream without key properties (identical rows then merge and a "
+                "changed row becomes a new document). All are deterministic, so a replay "
                 "overwrites. Non-string ids are stringified."
             ),
         ),

@@ -34,19 +34,43 @@ def test_record_before_schema(target):
     assert "Input line 1: RECORD for stream 's' arrived before its SCHEMA" in result.last_error_line
 
 
-def test_missing_id_names_stream_line_and_keys(target):
+def test_missing_id_names_stream_line_keys_and_the_settings(target):
     messages = [
-        schema("s", {"k": {"type": "integer"}}, ["k"]),
+        schema("s", {"id": {"type": ["string", "null"]}, "k": {"type": "integer"}}, ["k"]),
         record("s", {"k": 1}),
         record("s", {"k": 2, "id": None}),
         state({"p": 1}),
     ]
     result = target.run(messages)
     assert result.returncode == 1
-    assert (
-        "Stream 's' line 2 (key properties k=1): record has no 'id' field" in result.last_error_line
-    )
+    line = result.last_error_line
+    assert "Stream 's' line 2 (key properties k=1): record has no 'id' field" in line
+    assert "id_strategy auto: the schema declares 'id'" in line
+    assert "'id_strategy'" in line
+    assert "'id_field'" in line
     assert result.states == []
+
+
+def test_default_id_strategy_lands_streams_without_an_id_field(target):
+    """`auto`: key properties when the schema has no `id`, a hash for a keyless stream."""
+    keyed = {"order_id": {"type": "integer"}, "v": {"type": "string"}}
+    keyless = {"v": {"type": "string"}}
+    messages = [
+        schema("keyed", keyed, ["order_id"]),
+        *[record("keyed", {"order_id": i, "v": f"v{i}"}) for i in range(5)],
+        schema("keyless", keyless, []),
+        record("keyless", {"v": "a"}),
+        record("keyless", {"v": "b"}),
+        state({"p": 1}),
+    ]
+    result = target.run(messages)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert set(target.documents("keyed")) == {"0", "1", "2", "3", "4"}
+    assert len(target.documents("keyless")) == 2
+    choices = [line for line in result.stderr.splitlines() if "document ids are the" in line]
+    assert len(choices) == 2, choices
+    assert any("key properties (order_id)" in line for line in choices)
+    assert any("SHA-256 of the whole record" in line for line in choices)
 
 
 def test_nan_names_the_field(target):

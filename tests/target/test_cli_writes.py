@@ -184,8 +184,12 @@ def test_id_strategies_and_non_string_ids(target):
     assert target.container("num").read_item("42", partition_key="42")["v"] is True
 
     field = [schema("f", {}, []), record("f", {"order_no": "o-1"})]
-    assert target.run(field, id_field="order_no").returncode == 0
+    assert target.run(field, id_strategy="field", id_field="order_no").returncode == 0
     assert target.documents("f") == {"o-1": {"id": "o-1", "order_no": "o-1"}}
+    # auto reads id_field too, once the schema declares it
+    declared = [schema("g", {"order_no": {"type": "string"}}, []), record("g", {"order_no": "o-2"})]
+    assert target.run(declared, id_field="order_no").returncode == 0
+    assert target.documents("g") == {"o-2": {"id": "o-2", "order_no": "o-2"}}
 
 
 def test_created_container_throughput(target):

@@ -94,3 +94,48 @@ def test_check_id_rejects(doc_id, match):
 def test_check_id_accepts_limit():
     check_id("x" * 1023)
     check_id("spaces and ünïcode are fine")
+
+
+@pytest.mark.parametrize(
+    ("declared", "keys", "expected"),
+    [
+        (["id", "k", "v"], ["k"], "field"),  # the id field wins when the schema has it
+        (["k", "v"], ["k"], "key_properties"),
+        (["v"], [], "hash"),
+    ],
+)
+def test_auto_strategy_picks_field_then_keys_then_hash(declared, keys, expected):
+    strategy = IdStrategy("auto", "id", keys, schema_properties=declared)
+    assert strategy.strategy == expected
+    assert "id_strategy auto" in strategy.describe()
+
+
+def test_auto_strategy_ids():
+    by_field = IdStrategy("auto", "id", ["k"], schema_properties=["id", "k"])
+    assert by_field.make_id({"id": 7, "k": 1}) == "7"
+    by_keys = IdStrategy("auto", "id", ["a", "b"], schema_properties=["a", "b"])
+    assert by_keys.make_id({"a": 1, "b": "x"}) == "1|x"
+    keyless = IdStrategy("auto", "id", [], schema_properties=["v"])
+    assert keyless.make_id({"v": 1}) == hashlib.sha256(b'{"v":1}').hexdigest()
+    assert keyless.make_id({"v": 1, "_sdc_table_version": 5}) == keyless.make_id({"v": 1})
+
+
+def test_auto_strategy_uses_the_configured_id_field():
+    strategy = IdStrategy("auto", "order_no", ["k"], schema_properties=["order_no", "k"])
+    assert strategy.make_id({"order_no": "A-1", "k": 3}) == "A-1"
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        IdStrategy("field"),
+        IdStrategy("auto", schema_properties=["id"]),
+        IdStrategy("key_properties", key_properties=["k"]),
+    ],
+    ids=["field", "auto", "key_properties"],
+)
+def test_every_id_error_names_the_settings_that_fix_it(strategy):
+    with pytest.raises(MissingIdError) as info:
+        strategy.make_id({"other": 1})
+    assert "'id_strategy'" in str(info.value)
+    assert "'id_field'" in str(info.value)

@@ -135,7 +135,12 @@ add(
 add(
     "missing_id",
     [schema({"k": {"type": "integer"}}, keys=["k"]), state(1), rec({"k": 1}), state(2)],
-    {"exit_code": 1, "error": "record has no 'id' field", "states": []},
+    {
+        "exit_code": 1,
+        "error": "record has no 'id' field",
+        "states": [],
+        "config": {"id_strategy": "field"},
+    },
 )
 add(
     "missing_key_property",
