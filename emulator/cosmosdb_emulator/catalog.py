@@ -142,6 +142,7 @@ def delete_database(conn: sqlite3.Connection, db_rid: str) -> None:
         "SELECT rid FROM containers WHERE db_rid=?", (db_rid,)
     ).fetchall():
         delete_container(conn, coll_rid)
+    delete_children(conn, db_rid)
     conn.execute("DELETE FROM offers WHERE coll_rid=?", (db_rid,))  # shared throughput
     conn.execute("DELETE FROM databases WHERE rid=?", (db_rid,))
 
@@ -331,8 +332,18 @@ def replace_container(conn: sqlite3.Connection, coll_rid: str, body: dict[str, A
     return text
 
 
+def delete_children(conn: sqlite3.Connection, parent_rid: str) -> None:
+    """Delete the users/permissions/scripts under a resource, and theirs, recursively."""
+    for (rid,) in conn.execute(
+        "SELECT rid FROM children WHERE parent_rid=?", (parent_rid,)
+    ).fetchall():
+        delete_children(conn, str(rid))
+    conn.execute("DELETE FROM children WHERE parent_rid=?", (parent_rid,))
+
+
 def delete_container(conn: sqlite3.Connection, coll_rid: str) -> None:
-    """Delete a container with its documents, change log, ranges and offer."""
+    """Delete a container with its documents, change log, ranges, offer and scripts."""
+    delete_children(conn, coll_rid)
     for table in ("docs", "changes", "pkranges", "offers"):
         conn.execute(f"DELETE FROM {table} WHERE coll_rid=?", (coll_rid,))  # noqa: S608
     conn.execute("DELETE FROM containers WHERE rid=?", (coll_rid,))

@@ -25,6 +25,11 @@ OFFERS = "offers"
 OFFER = "offer"
 CONFLICTS = "conflicts"
 CONFLICT = "conflict"
+# Users and permissions (under a database / a user) and the server-side scripts under a
+# container: stored resources with create/read/replace/upsert/delete/list/query.
+CHILDREN = "children"
+CHILD = "child"
+SCRIPT_TYPES = ("sprocs", "triggers", "udfs")
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class Route:
         auth_type: The resource type the client signed (lowercase).
         auth_link: The resource link the client signed.
         admin_action: For ``ADMIN`` routes, the segment after ``_emulator``.
+        child_type: For ``CHILDREN``/``CHILD``: ``users``, ``permissions``, ``sprocs``,
+            ``triggers`` or ``udfs``.
+        user: For permissions, the user id (or RID).
     """
 
     kind: str
@@ -50,6 +58,8 @@ class Route:
     auth_type: str = ""
     auth_link: str = ""
     admin_action: str | None = None
+    child_type: str | None = None
+    user: str | None = None
 
 
 def split_path(raw_path: str) -> list[str]:
@@ -107,8 +117,22 @@ def resolve(raw_path: str) -> Route | None:
         return None
     rid_based = len(segs) >= 2 and rids.is_database_rid(segs[1])
     n = len(segs)
+    if n >= 3 and segs[2] == "users":
+        return _user_route(segs, rid_based)
     if n >= 3 and segs[2] != "colls":
         return None
+    if n in (5, 6) and segs[4] in SCRIPT_TYPES:
+        atype, alink = _auth(segs, rid_based)
+        return Route(
+            CHILDREN if n == 5 else CHILD,
+            database=segs[1],
+            container=segs[3],
+            document=segs[5] if n == 6 else None,
+            rid_based=rid_based,
+            auth_type=atype,
+            auth_link=alink,
+            child_type=segs[4],
+        )
     if n >= 5 and segs[4] not in ("docs", "pkranges", "operations", "conflicts"):
         return None
     if n == 6 and segs[4] == "operations":
@@ -141,4 +165,22 @@ def resolve(raw_path: str) -> Route | None:
         rid_based=rid_based,
         auth_type=atype,
         auth_link=alink,
+    )
+
+
+def _user_route(segs: list[str], rid_based: bool) -> Route | None:
+    """``dbs/{db}/users[/{user}[/permissions[/{permission}]]]``."""
+    n = len(segs)
+    if n > 6 or (n >= 5 and segs[4] != "permissions"):
+        return None
+    atype, alink = _auth(segs, rid_based)
+    return Route(
+        CHILDREN if n in (3, 5) else CHILD,
+        database=segs[1],
+        document=segs[n - 1] if n in (4, 6) else None,
+        rid_based=rid_based,
+        auth_type=atype,
+        auth_link=alink,
+        child_type="users" if n <= 4 else "permissions",
+        user=segs[3] if n >= 5 else None,
     )

@@ -336,3 +336,55 @@ def test_container_read_quota_headers_and_statistics(container):
     assert len(stats) == len(list(container.read_feed_ranges()))
     assert sum(s["documentCount"] for s in stats) == 10
     assert "statistics" not in container.read()
+
+
+def test_users_and_permissions_crud(database, container):
+    user = database.create_user({"id": "alice"})
+    assert [u["id"] for u in database.list_users()] == ["alice"]
+    found = list(
+        database.query_users(
+            "SELECT * FROM root r WHERE r.id=@id", parameters=[{"name": "@id", "value": "alice"}]
+        )
+    )
+    assert [u["id"] for u in found] == ["alice"]
+    link = f"dbs/{database.id}/colls/{container.id}"
+    perm = user.create_permission({"id": "p1", "permissionMode": "Read", "resource": link})
+    assert perm.properties["_token"]
+    assert perm.properties["resource"] == link
+    with pytest.raises(CosmosHttpResponseError) as err:
+        user.create_permission({"id": "p1", "permissionMode": "Read", "resource": link})
+    assert err.value.status_code == 409
+    upserted = user.upsert_permission({"id": "p1", "permissionMode": "All", "resource": link})
+    assert upserted.properties["permissionMode"] == "All"
+    renamed = user.replace_permission("p1", {**upserted.properties, "id": "p2"})
+    assert [p["id"] for p in user.list_permissions()] == [renamed.id] == ["p2"]
+    database.replace_user("alice", {"id": "bob"})
+    with pytest.raises(CosmosResourceNotFoundError):
+        database.get_user_client("alice").read()
+    bob = database.get_user_client("bob")
+    assert [p["id"] for p in bob.list_permissions()] == ["p2"]
+    database.delete_user("bob")
+    assert list(database.list_users()) == []
+    with pytest.raises(CosmosResourceNotFoundError):
+        bob.get_permission("p2")
+
+
+def test_scripts_are_stored_not_run(container):
+    scripts = container.scripts
+    sproc = scripts.create_stored_procedure({"id": "sp", "body": "function () {}"})
+    assert sproc["body"] == "function () {}"
+    scripts.create_trigger(
+        {"id": "t", "body": "function () {}", "triggerType": "Pre", "triggerOperation": "All"}
+    )
+    scripts.create_user_defined_function({"id": "f", "body": "function (x) { return x; }"})
+    assert [s["id"] for s in scripts.list_stored_procedures()] == ["sp"]
+    assert [s["id"] for s in scripts.list_triggers()] == ["t"]
+    assert [s["id"] for s in scripts.list_user_defined_functions()] == ["f"]
+    replaced = scripts.replace_user_defined_function("f", {"id": "f", "body": "function () {}"})
+    assert replaced["body"] == "function () {}"
+    with pytest.raises(CosmosHttpResponseError) as err:
+        scripts.execute_stored_procedure("sp", partition_key="x")
+    assert err.value.status_code == 400
+    scripts.delete_trigger("t")
+    with pytest.raises(CosmosResourceNotFoundError):
+        scripts.get_trigger("t")

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.errors import CosmosError
-from cosmosdb_emulator.handlers import account, admin, databases, documents, offers, pkranges
+from cosmosdb_emulator.handlers import (
+    account,
+    admin,
+    children,
+    databases,
+    documents,
+    offers,
+    pkranges,
+)
 from cosmosdb_emulator.messages import Request, Response
 from cosmosdb_emulator.routing import (
     ACCOUNT,
     ADMIN,
+    CHILD,
+    CHILDREN,
     CONFLICT,
     CONFLICTS,
     CONTAINER,
@@ -35,6 +45,12 @@ _TABLE = {
     (CONTAINER, "PUT"): databases.replace_container,
     (CONTAINER, "DELETE"): databases.delete_container,
     (PKRANGES, "GET"): pkranges.read_feed,
+    (CHILDREN, "GET"): children.feed,
+    (CHILDREN, "POST"): children.post,
+    (CHILD, "GET"): children.read,
+    (CHILD, "PUT"): children.replace,
+    (CHILD, "DELETE"): children.delete,
+    (CHILD, "POST"): children.execute,
     (CONFLICTS, "GET"): databases.list_conflicts,
     (CONFLICTS, "POST"): databases.list_conflicts,
     (CONFLICT, "GET"): databases.conflict_item,
