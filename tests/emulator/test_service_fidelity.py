@@ -388,3 +388,12 @@ def test_scripts_are_stored_not_run(container):
     scripts.delete_trigger("t")
     with pytest.raises(CosmosResourceNotFoundError):
         scripts.get_trigger("t")
+
+
+def test_point_read_with_a_prefix_of_a_hierarchical_key_is_a_mismatch(database):
+    coll = database.create_container("h", PartitionKey(path=["/t", "/u"], kind="MultiHash"))
+    coll.create_item({"id": "a", "t": "x", "u": "y"})
+    with pytest.raises(CosmosHttpResponseError) as err:
+        coll.read_item("a", partition_key=["x"])
+    assert (err.value.status_code, err.value.sub_status) == (400, 1001)
+    assert coll.read_item("a", partition_key=["x", "y"])["id"] == "a"

@@ -12,6 +12,7 @@ from cosmosdb_emulator import catalog
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.documents import (
     MAX_DOCUMENT_BYTES,
+    SUBSTATUS_PARTITION_KEY_MISMATCH,
     PartitionKey,
     Writer,
     WriteResult,
@@ -68,8 +69,16 @@ def _doc_key(app: App, request: Request, conn: object) -> tuple[str, PartitionKe
     assert isinstance(conn, sqlite3.Connection)
     doc = request.route.document or ""
     pk = partition_key(request, required=not request.route.rid_based)
+    info = container(conn, request)
+    if pk is not None and pk.components and len(pk.components) != len(info.paths):
+        # A point operation names one item: a prefix of a hierarchical key is a mismatch.
+        raise bad_request(
+            "Partition key provided either doesn't correspond to definition in the collection"
+            " or doesn't match partition key field values specified in the document.",
+            substatus=SUBSTATUS_PARTITION_KEY_MISMATCH,
+        )
     if request.route.rid_based:
-        found = find_by_rid(conn, container(conn, request), doc)
+        found = find_by_rid(conn, info, doc)
         if found is None:
             raise not_found("Document")
         if pk is None:
