@@ -21,12 +21,20 @@ the shard's EPK slice with the physical ranges, and queries are scoped to the sl
 
 from __future__ import annotations
 
+import logging
+import sys
 import time
 import typing as t
 
 from singer_sdk import Stream
+from singer_sdk.exceptions import (
+    AbortedSyncFailedException,
+    AbortedSyncPausedException,
+    MaxRecordsLimitException,
+)
 from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import Metadata
 
 from cosmosdb_shared.conventions import PARTITION_KEY_SCHEMA_KEYWORD
 from cosmosdb_shared.partition_key import path_parts
@@ -107,6 +115,10 @@ class StreamSettingError(ValueError):
     """A setting or catalog choice that this stream cannot honour (one-line message)."""
 
 
+#: The line singer-sdk's ``Stream.sync`` logs before re-raising any exception.
+_SDK_UNHANDLED_ERROR = "An unhandled error occurred while syncing"
+
+
 class CosmosContainerStream(Stream):
     """All documents of one container, as records keyed by ``_sdc_partition_key`` and ``id``."""
 
@@ -162,6 +174,44 @@ class CosmosContainerStream(Stream):
         )
         self.document_mode = self.config.get("schema_mode") == SCHEMA_MODE_DOCUMENT
         self._note_datetime_properties()
+        #: Feed ranges (LOG_BASED) read up to the present at least once in this run.
+        self.ranges_caught_up: set[str] = set()
+
+    def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
+        """Log a message (singer-sdk's hook), minus singer-sdk's misleading error preamble.
+
+        singer-sdk's ``Stream.sync`` logs ``An unhandled error occurred while syncing '<stream>'``
+        before re-raising any exception. For the errors the tap reports itself as one line
+        (settings, connection, bookmarks) and for the record limit of ``--test``, that line is
+        noise before the real message, so it is not logged.
+
+        Args:
+            message: The message (``%``-style format).
+            *args: Format arguments.
+            level: The logging level.
+            **kwargs: Passed to ``logging.Logger.log``.
+        """
+        if level >= logging.ERROR and message.startswith(_SDK_UNHANDLED_ERROR):
+            exc = sys.exc_info()[1]
+            if exc is not None and (
+                self._cosmos_tap.reports_as_one_line(exc) or _is_record_limit(exc)
+            ):
+                return
+        super().log(message, *args, level=level, **kwargs)
+
+    def get_record_counter(self, **kwargs: t.Any) -> t.Any:
+        """singer-sdk's ``record_count`` counter, logged every ``progress_interval_seconds``.
+
+        Args:
+            **kwargs: Passed to ``singer_sdk.Stream.get_record_counter``.
+
+        Returns:
+            The counter.
+        """
+        interval = self._cosmos_tap.progress_interval
+        if interval > 0:
+            kwargs["log_interval"] = interval
+        return super().get_record_counter(**kwargs)
 
     def _generate_schema_messages(self) -> t.Generator[t.Any, None, None]:
         """singer-sdk's SCHEMA messages, declaring the container's partition key definition.
@@ -225,17 +275,31 @@ class CosmosContainerStream(Stream):
 
     @property
     def metadata(self) -> t.Any:
-        """Standard metadata, advertising ``_ts`` as the valid replication key."""
+        """Standard metadata, advertising ``_ts`` as the valid replication key.
+
+        For an INCREMENTAL stream ``_ts`` is ``inclusion: automatic``: it is selected whatever
+        the catalog says (singer-sdk's selection mask keeps automatic properties), because its
+        value is the bookmark. A catalog that deselects it would otherwise lose it before the
+        bookmark is read.
+        """
         md = super().metadata
         if not md.root.valid_replication_keys:
             md.root.valid_replication_keys = [REPLICATION_KEY]
+        if self.replication_method == INCREMENTAL:
+            breadcrumb = ("properties", REPLICATION_KEY)
+            entry = md.get(breadcrumb)
+            if entry is None:
+                entry = Metadata()
+                md[breadcrumb] = entry
+            entry.inclusion = Metadata.InclusionType.AUTOMATIC
         return md
 
     def check_replication_settings(self) -> None:
         """Fail early on an unsupported replication method or key.
 
         Raises:
-            StreamSettingError: On an unknown method or a replication key other than ``_ts``.
+            StreamSettingError: On an unknown method, a replication key other than ``_ts``, or a
+                ``queries`` entry for a stream that is not FULL_TABLE.
         """
         method = self.replication_method
         if method not in (LOG_BASED, INCREMENTAL, FULL_TABLE):
@@ -247,6 +311,13 @@ class CosmosContainerStream(Stream):
             raise StreamSettingError(
                 f"Stream '{self.name}': replication key '{self.replication_key}' is not "
                 "supported; INCREMENTAL uses '_ts'"
+            )
+        queries = self.config.get("queries") or {}
+        if self.name in queries and method != FULL_TABLE:
+            raise StreamSettingError(
+                f"Setting 'queries' has a query for stream '{self.name}', which is replicated "
+                f"{method}; queries apply to FULL_TABLE streams only (set the stream's "
+                "replication-method to FULL_TABLE, or remove the entry)"
             )
 
     def check_shard_layout(self) -> None:
@@ -605,6 +676,8 @@ class CosmosContainerStream(Stream):
             yield from self._read_range_all_versions(fr, state)
         else:
             yield from self._read_range_latest(fr, state)
+        if not self._cosmos_tap.deadline_passed():
+            self.ranges_caught_up.add(str(fr))
 
     def _emit_pages(
         self,
@@ -775,6 +848,17 @@ class CosmosContainerStream(Stream):
 
     # Metrics ------------------------------------------------------------------------------
 
+    def range_progress(self) -> tuple[int, int] | None:
+        """Feed ranges caught up so far, of the stream's total (LOG_BASED).
+
+        Returns:
+            ``(caught_up, total)``, or None for query-based methods or before the ranges are
+            known.
+        """
+        if self.replication_method != LOG_BASED or self._range_contexts is None:
+            return None
+        return len(self.ranges_caught_up), len(self._range_contexts)
+
     def stream_totals(self) -> dict[str, float | int]:
         """Return this stream's totals over every range and query read.
 
@@ -806,6 +890,15 @@ class CosmosContainerStream(Stream):
             totals["retry_wait_seconds"] += stats.retry_wait_seconds
         totals["request_units"] = round(float(totals["request_units"]), 2)
         return totals
+
+
+def _is_record_limit(exc: BaseException) -> bool:
+    """Tell whether ``exc`` is singer-sdk's record-limit stop (``--test``), not a failure."""
+    if isinstance(exc, MaxRecordsLimitException):
+        return True
+    return isinstance(exc, (AbortedSyncPausedException, AbortedSyncFailedException)) and (
+        isinstance(exc.__cause__, MaxRecordsLimitException)
+    )
 
 
 def monotonic() -> float:

@@ -15,6 +15,7 @@ from azure.cosmos.exceptions import CosmosHttpResponseError
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers import _state
 from singer_sdk.helpers.capabilities import TapCapabilities
 from singer_sdk.plugin_base import SingerCommand
@@ -33,6 +34,7 @@ from tap_cosmosdb import __version__
 from tap_cosmosdb.change_feed import ALL_VERSIONS_AND_DELETES, LATEST_VERSION
 from tap_cosmosdb.continuation import ContinuationError
 from tap_cosmosdb.metrics import emit_stream_metrics
+from tap_cosmosdb.progress import ProgressReporter
 from tap_cosmosdb.records import (
     DELETED_AT_PROPERTY,
     DOCUMENT_PROPERTY,
@@ -61,6 +63,10 @@ logger = logging.getLogger("tap-cosmosdb")
 
 #: Values of the ``schema_mode`` setting.
 SCHEMA_MODE_TYPED = "typed"
+#: Default of ``progress_interval_seconds``.
+DEFAULT_PROGRESS_INTERVAL = 30.0
+#: Default of ``poll_interval_seconds``.
+DEFAULT_POLL_INTERVAL = 1.0
 
 
 class TapSettingError(ValueError):
@@ -239,13 +245,13 @@ class TapCosmosDB(Tap):
         ),
         th.Property(
             "page_size",
-            th.IntegerType,
+            th.IntegerType(minimum=1),
             default=1000,
             description="Items per request (`x-ms-max-item-count`) for change-feed and query reads.",
         ),
         th.Property(
             "schema_sample_size",
-            th.IntegerType,
+            th.IntegerType(minimum=0),
             default=1000,
             description=(
                 "Documents sampled per container to declare its properties at discovery. Once "
@@ -283,12 +289,13 @@ class TapCosmosDB(Tap):
             description=(
                 "Per-container SQL for FULL_TABLE streams, e.g. "
                 '`{"flights": "SELECT * FROM c WHERE c.year = 2013"}`. Default `SELECT * FROM c` '
-                "(with the selected properties pushed into the projection)."
+                "(with the selected properties pushed into the projection). An entry for a "
+                "LOG_BASED or INCREMENTAL stream, or for no stream, is an error."
             ),
         ),
         th.Property(
             "max_run_seconds",
-            th.NumberType,
+            th.NumberType(minimum=0),
             description=(
                 "Stop reading after this many seconds (checked between pages; the last STATE "
                 "covers everything emitted). Set it, or `idle_exit_seconds`, to keep polling the "
@@ -297,7 +304,7 @@ class TapCosmosDB(Tap):
         ),
         th.Property(
             "idle_exit_seconds",
-            th.NumberType,
+            th.NumberType(minimum=0),
             description=(
                 "Keep polling the change feed and stop once no change has arrived for this many "
                 "seconds."
@@ -305,13 +312,36 @@ class TapCosmosDB(Tap):
         ),
         th.Property(
             "poll_interval_seconds",
-            th.NumberType,
+            th.NumberType(minimum=0),
             default=1.0,
             description="Pause between polling rounds when polling (seconds).",
         ),
         th.Property(
+            "progress_interval_seconds",
+            th.NumberType(minimum=0),
+            default=30,
+            description=(
+                "Seconds between progress reports: per stream, a log line with records so far, "
+                "records/s, feed ranges caught up of total (LOG_BASED), RU, requests and "
+                "throttles, plus METRIC points of the increase since the previous report "
+                "(singer-sdk's `record_count` uses the same interval). 0 turns them off."
+            ),
+        ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=True,
+            description=(
+                "FULL_TABLE streams emit an `ACTIVATE_VERSION` message (version: the run's "
+                "start, epoch seconds) before their records, which carry the same `version`; "
+                "loaders that honour it (e.g. target-postgres with `hard_delete`) remove the "
+                "rows of older versions, i.e. documents deleted since the last full table run. "
+                "LOG_BASED and INCREMENTAL streams never emit it."
+            ),
+        ),
+        th.Property(
             "shard_count",
-            th.IntegerType,
+            th.IntegerType(minimum=1),
             default=1,
             description=(
                 "Number of tap processes sharing each container (scale-out). Shard i of N reads "
@@ -321,7 +351,7 @@ class TapCosmosDB(Tap):
         ),
         th.Property(
             "shard_index",
-            th.IntegerType,
+            th.IntegerType(minimum=0),
             default=0,
             description="This process's shard, 0 to shard_count - 1.",
         ),
@@ -333,6 +363,10 @@ class TapCosmosDB(Tap):
         Args:
             *args: Passed to ``singer_sdk.Tap``.
             **kwargs: Passed to ``singer_sdk.Tap``.
+
+        Raises:
+            TapSettingError: If the settings do not match the settings schema (one line listing
+                each violation, e.g. ``0 is less than the minimum of 1 in config['page_size']``).
         """
         self._client: CosmosClient | None = None
         self._database: DatabaseProxy | None = None
@@ -344,7 +378,14 @@ class TapCosmosDB(Tap):
         azure_logger = logging.getLogger("azure")
         if azure_logger.level == logging.NOTSET:
             azure_logger.setLevel(logging.WARNING)
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except ConfigValidationError as exc:
+            # singer-sdk's command logs each violation plus "Config validation failed" on its
+            # own lines; as a TapSettingError it is one `error:` line like every other setting.
+            raise TapSettingError(
+                "Invalid settings: " + "; ".join(exc.errors or [str(exc)])
+            ) from None
 
     # Settings ---------------------------------------------------------------------------
 
@@ -366,6 +407,24 @@ class TapCosmosDB(Tap):
     def start_from(self) -> str | datetime.datetime:
         """The parsed ``start_from`` setting."""
         return parse_start_from(self.config.get("start_from"))
+
+    @property
+    def progress_interval(self) -> float:
+        """Seconds between progress reports (setting ``progress_interval_seconds``; 0 = off)."""
+        value = self.config.get("progress_interval_seconds")
+        return DEFAULT_PROGRESS_INTERVAL if value is None else float(value)
+
+    @staticmethod
+    def reports_as_one_line(exc: BaseException) -> bool:
+        """Tell whether the command reports ``exc`` as one ``error:`` line (no traceback).
+
+        Args:
+            exc: An exception raised during the run.
+
+        Returns:
+            True for the tap's expected failures (settings, connection, bookmarks, HTTP).
+        """
+        return isinstance(exc, ONE_LINE_ERRORS)
 
     # Connection -------------------------------------------------------------------------
 
@@ -414,7 +473,8 @@ class TapCosmosDB(Tap):
 
         Raises:
             CosmosConnectionError: If the account or database cannot be reached.
-            TapSettingError: On an invalid ``start_from``.
+            TapSettingError: On an invalid ``start_from``, or a ``containers`` setting that
+                names no container.
         """
         parse_start_from(self.config.get("start_from"))
         ShardLayout.from_config(self.config)
@@ -426,7 +486,8 @@ class TapCosmosDB(Tap):
         )
         deletes = self.config.get("change_feed_mode") == ALL_VERSIONS_AND_DELETES
         streams: list[CosmosContainerStream] = []
-        for props in database.list_containers():
+        containers = list(database.list_containers())
+        for props in containers:
             name = str(props["id"])
             if not self._wanted(name):
                 continue
@@ -446,13 +507,46 @@ class TapCosmosDB(Tap):
                     self, container_properties=props, container=container, schema=schema
                 )
             )
-        if self.config.get("containers") and not streams:
-            self.logger.warning(
-                "Setting 'containers' (%s) matches no container of database '%s'",
-                ", ".join(self.config["containers"]),
-                self.config["database"],
-            )
+        self._check_containers_setting([str(props["id"]) for props in containers])
         return streams
+
+    def _check_containers_setting(self, names: list[str]) -> None:
+        """Refuse a ``containers`` list that matches nothing, or a plain name that is absent.
+
+        A glob pattern (``*``, ``?``, ``[``) that matches nothing only gets a warning: it may
+        legitimately match nothing yet.
+
+        Args:
+            names: Every container of the database.
+
+        Raises:
+            TapSettingError: If no container matches, or a name without glob characters is not
+                a container of the database.
+        """
+        patterns = [str(p) for p in self.config.get("containers") or []]
+        if not patterns:
+            return
+        database = self.config["database"]
+        existing = ", ".join(sorted(names)[:20]) + (", …" if len(names) > 20 else "")
+        existing = existing or "none"
+        unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(n, p) for n in names)]
+        if len(unmatched) == len(patterns):
+            raise TapSettingError(
+                f"Setting 'containers' ({', '.join(patterns)}) matches no container of database "
+                f"'{database}' (its containers: {existing})"
+            )
+        for pattern in unmatched:
+            if any(ch in pattern for ch in "*?["):
+                self.logger.warning(
+                    "Setting 'containers': pattern '%s' matches no container of database '%s'",
+                    pattern,
+                    database,
+                )
+            else:
+                raise TapSettingError(
+                    f"Setting 'containers': '{pattern}' is not a container of database "
+                    f"'{database}' (its containers: {existing})"
+                )
 
     # Run loop ---------------------------------------------------------------------------
 
@@ -487,6 +581,13 @@ class TapCosmosDB(Tap):
         """
         self._started = time.monotonic()
         self._last_activity = self._started
+        for name in self.config.get("queries") or {}:
+            if name not in self.streams:
+                raise TapSettingError(
+                    f"Setting 'queries' has a query for '{name}', which is not a stream of "
+                    f"database '{self.config['database']}' (streams: "
+                    f"{', '.join(sorted(self.streams)) or 'none'})"
+                )
         for stream in self.streams.values():
             if isinstance(stream, CosmosContainerStream) and stream.selected:
                 stream.check_replication_settings()
@@ -504,12 +605,18 @@ class TapCosmosDB(Tap):
         for stream in self.streams.values():
             if stream not in selected:
                 self.logger.info("Skipping deselected stream '%s'.", stream.name)
-        for stream in selected:
-            stream.sync()
-            stream.finalize_state_progress_markers()
+        progress = ProgressReporter(
+            [s for s in selected if isinstance(s, CosmosContainerStream)], self.progress_interval
+        )
+        with progress:
+            for stream in selected:
+                if isinstance(stream, CosmosContainerStream):
+                    progress.begin(stream)
+                stream.sync()
+                stream.finalize_state_progress_markers()
 
-        if self._polling():
-            self._poll([s for s in selected if s.replication_method == LOG_BASED])
+            if self._polling():
+                self._poll([s for s in selected if s.replication_method == LOG_BASED], progress)
 
         for stream in self.streams.values():
             stream.log_sync_costs()
@@ -517,8 +624,9 @@ class TapCosmosDB(Tap):
             if isinstance(stream, CosmosContainerStream):
                 emit_stream_metrics(stream, self.meter)
 
-    def _poll(self, streams: list[t.Any]) -> None:
-        interval = float(self.config.get("poll_interval_seconds") or 1.0)
+    def _poll(self, streams: list[t.Any], progress: ProgressReporter) -> None:
+        value = self.config.get("poll_interval_seconds")
+        interval = DEFAULT_POLL_INTERVAL if value is None else max(float(value), 0.0)
         if not streams:
             return
         while not self.deadline_passed() and not self._idle_passed():
@@ -526,6 +634,7 @@ class TapCosmosDB(Tap):
             for stream in streams:
                 if self.deadline_passed():
                     break
+                progress.begin(stream)
                 for _ in stream._sync_records(context=None):
                     pass
                 stream.finalize_state_progress_markers()

@@ -1,9 +1,9 @@
-"""Unit tests for the accepted-shape cache that lets the tap skip schema widening (pure)."""
+"""Unit tests for the shape-verdict cache that lets the tap skip checking records (pure)."""
 
 from __future__ import annotations
 
-from tap_cosmosdb.schema_inference import infer_schema, widen
-from tap_cosmosdb.shapes import AcceptedShapes, record_shape, shape_of
+from tap_cosmosdb.schema_inference import fit_record, infer_schema
+from tap_cosmosdb.shapes import ShapeVerdicts, record_shape, shape_of
 
 
 def test_shape_ignores_scalar_content_but_not_types_keys_or_nesting():
@@ -21,32 +21,36 @@ def test_shape_ignores_scalar_content_but_not_types_keys_or_nesting():
     assert record_shape({"a": {"b": []}}) != nested
 
 
-def test_equal_shapes_get_the_same_answer_from_widen():
-    schema = infer_schema([{"a": 1, "o": {"x": "s", "l": [1]}}])
+def test_equal_shapes_get_the_same_verdict_from_fit_record():
+    props = infer_schema([{"a": 1, "o": {"x": "s", "l": [1]}, "f": True}])["properties"]
     values = [
         {"a": 5, "o": {"x": "t", "l": [2, 3]}},
         {"a": 5, "o": {"x": "t", "l": [2, 3.5]}},
         {"a": 5, "o": {"x": "t", "l": [2], "new": None}},
+        {"a": 5, "o": {"x": "t", "l": [2], "new": 1}},
         {"a": "s", "o": {"x": "t", "l": [2]}},
         {"a": 6, "o": {"x": "u", "l": [9, 9]}},
+        {"a": 6, "o": {"x": 1, "l": [9, 9]}, "f": "yes"},
+        {"a": 7, "o": {"x": 2, "l": [8, 8]}, "f": "no"},
     ]
     for value in values:
         twins = [v for v in values if shape_of(v) == shape_of(value)]
-        answers = {widen(schema, v) is schema for v in twins}
-        assert len(answers) == 1
+        verdicts = {repr(fit_record(props, v)) for v in twins}
+        assert len(verdicts) == 1
 
 
 def test_cache_is_tied_to_one_schema_object_and_bounded():
-    cache = AcceptedShapes(max_shapes=2)
+    cache = ShapeVerdicts(max_shapes=2)
     schema, other = {"type": "object"}, {"type": "object"}
     shape = record_shape({"a": 1})
-    assert not cache.accepted(schema, shape)
-    cache.add(schema, shape)
-    assert cache.accepted(schema, shape)
-    assert not cache.accepted(other, shape)  # an equal but different schema object
-    cache.add(schema, record_shape({"b": 1}))
-    cache.add(schema, record_shape({"c": 1}))  # over the bound: starts over
-    assert not cache.accepted(schema, shape)
-    assert cache.accepted(schema, record_shape({"c": 1}))
-    cache.add(other, shape)
-    assert not cache.accepted(schema, record_shape({"c": 1}))
+    assert cache.get(schema, shape) is None
+    cache.add(schema, shape, ())
+    assert cache.get(schema, shape) == ()
+    assert cache.get(other, shape) is None  # an equal but different schema object
+    cache.add(schema, record_shape({"b": 1}), ("b",))
+    assert cache.get(schema, record_shape({"b": 1})) == ("b",)
+    cache.add(schema, record_shape({"c": 1}), ())  # over the bound: starts over
+    assert cache.get(schema, shape) is None
+    assert cache.get(schema, record_shape({"c": 1})) == ()
+    cache.add(other, shape, ())
+    assert cache.get(schema, record_shape({"c": 1})) is None
