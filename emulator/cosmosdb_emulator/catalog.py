@@ -225,6 +225,47 @@ def normalize_indexing_policy(policy: Any) -> dict[str, Any]:
     return out
 
 
+def _validate_computed_properties(doc: dict[str, Any]) -> None:
+    """``computedProperties``: a list of ``{"name", "query"}`` with a ``SELECT VALUE`` query.
+
+    Raises:
+        CosmosError: 400 "One of the specified inputs is invalid" (the service's wording).
+    """
+    cps = doc.get("computedProperties")
+    if cps is None:
+        return
+    problem = None
+    if not isinstance(cps, list):
+        problem = "computedProperties must be a list"
+    else:
+        from cosmosdb_emulator import query as engine
+
+        names = set()
+        for cp in cps:
+            if not (
+                isinstance(cp, dict)
+                and isinstance(cp.get("name"), str)
+                and isinstance(cp.get("query"), str)
+            ):
+                problem = "each computed property needs a string name and query"
+                break
+            name = cp["name"]
+            if not name or name.startswith("_") or name == "id" or name in names:
+                problem = f"invalid computed property name {name!r}"
+                break
+            names.add(name)
+            try:
+                compiled = engine.compile_query(cp["query"], [])
+            except engine.QueryError as exc:
+                problem = f"computed property {name!r}: {exc}"
+                break
+            if not compiled.is_value:
+                problem = f"computed property {name!r} must use SELECT VALUE"
+                break
+    if problem:
+        raise bad_request(f"One of the specified inputs is invalid: {problem}.")
+
+
 def _validate_ttl(doc: dict[str, Any]) -> None:
     """``defaultTtl`` is -1 (on, no default) or a positive number of seconds (else 400)."""
     ttl = doc.get("defaultTtl")
@@ -258,6 +299,7 @@ def create_container(
     doc["partitionKey"] = pk
     doc["indexingPolicy"] = normalize_indexing_policy(doc.get("indexingPolicy"))
     _validate_ttl(doc)
+    _validate_computed_properties(doc)
     doc.setdefault(
         "conflictResolutionPolicy",
         {
@@ -319,6 +361,7 @@ def replace_container(conn: sqlite3.Connection, coll_rid: str, body: dict[str, A
     if "indexingPolicy" in doc:
         doc["indexingPolicy"] = normalize_indexing_policy(doc["indexingPolicy"])
     _validate_ttl(doc)
+    _validate_computed_properties(doc)
     for key in ("indexingPolicy", "conflictResolutionPolicy", "geospatialConfig"):
         if key not in doc and key in old:
             doc[key] = old[key]

@@ -397,3 +397,25 @@ def test_point_read_with_a_prefix_of_a_hierarchical_key_is_a_mismatch(database):
         coll.read_item("a", partition_key=["x"])
     assert (err.value.status_code, err.value.sub_status) == (400, 1001)
     assert coll.read_item("a", partition_key=["x", "y"])["id"] == "a"
+
+
+def test_computed_properties_in_queries_and_replace(database):
+    cps = [
+        {"name": "cp_lower", "query": "SELECT VALUE LOWER(c.group) FROM c"},
+        {"name": "cp_len", "query": "SELECT VALUE LENGTH(c.word) FROM c"},
+    ]
+    coll = database.create_container("cp", PartitionKey(path="/pk"), computed_properties=cps)
+    for i, (group, word) in enumerate([("GroUp1", "abc"), ("group1", "abcdef"), ("G2", "x")]):
+        coll.create_item({"id": str(i), "pk": "p", "group": group, "word": word})
+    assert coll.read()["computedProperties"] == cps
+    rows = list(coll.query_items("SELECT * FROM c WHERE c.cp_lower = 'group1'", partition_key="p"))
+    assert sorted(r["id"] for r in rows) == ["0", "1"]
+    assert all("cp_lower" not in r for r in rows)  # SELECT * leaves them out
+    lens = coll.query_items("SELECT VALUE c.cp_len FROM c ORDER BY c.cp_len", partition_key="p")
+    assert list(lens) == [1, 3, 6]
+    database.replace_container(coll, PartitionKey(path="/pk"))  # removes them
+    assert list(coll.query_items("SELECT * FROM c WHERE c.cp_len = 1", partition_key="p")) == []
+    with pytest.raises(CosmosHttpResponseError) as err:
+        database.replace_container(coll, PartitionKey(path="/pk"), computed_properties=cps[0])
+    assert err.value.status_code == 400
+    assert "One of the specified inputs is invalid" in err.value.message

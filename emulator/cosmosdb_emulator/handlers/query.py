@@ -14,9 +14,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
+from cosmosdb_emulator import catalog
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.catalog import ContainerInfo
 from cosmosdb_emulator.epk import effective_partition_key, path_segments
@@ -61,8 +62,40 @@ class _Scan:
         self.size += len(text)
 
 
+Augment = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _computed(conn: Any, info: ContainerInfo) -> tuple[Augment | None, list[str]]:
+    """The container's computed properties as a document-augmenting function, and their names.
+
+    Each ``{"name", "query": "SELECT VALUE <expr> FROM c"}`` is evaluated on a document and
+    stored under ``name`` before the query runs (Cosmos DB docs "Computed properties").
+    """
+    body = json.loads(catalog.container_body(conn, info.rid))
+    cps = body.get("computedProperties") or []
+    if not cps:
+        return None, []
+    engine = _engine()
+    compiled = [(cp["name"], engine.compile_query(cp["query"], [])) for cp in cps]
+
+    def augment(doc: dict[str, Any]) -> dict[str, Any]:
+        for name, query in compiled:
+            values = query.execute([doc])
+            if values and values[0] is not engine.UNDEFINED:
+                doc[name] = values[0]
+        return doc
+
+    return augment, [name for name, _ in compiled]
+
+
 def _stream(
-    app: App, coll_rid: str, lo: str, hi: str, point: bool, scan: _Scan | None = None
+    app: App,
+    coll_rid: str,
+    lo: str,
+    hi: str,
+    point: bool,
+    scan: _Scan | None = None,
+    augment: Augment | None = None,
 ) -> Generator[dict[str, Any], None, None]:
     """Documents in (EPK, id) order, parsed one at a time (memory stays flat)."""
     with app.store.read() as conn:
@@ -78,7 +111,8 @@ def _stream(
         for (text,) in cur:
             if scan is not None:
                 scan.add(text)
-            yield json.loads(text)
+            doc = json.loads(text)
+            yield augment(doc) if augment is not None else doc
 
 
 def _no_window(compiled: Any) -> bool:
@@ -138,6 +172,7 @@ def _stream_page(
     start: list[Any] | None,
     limit: int,
     scan: _Scan | None = None,
+    augment: Augment | None = None,
 ) -> tuple[list[Any], list[Any] | None]:
     """One page of a position-pageable query.
 
@@ -150,6 +185,7 @@ def _stream_page(
         start: Resume position ``[sort key..., rows_already_sent_from_that_document]`` or None.
         limit: Page size (rows).
         scan: Counts the documents read, if given.
+        augment: Adds computed properties to each document, if given.
 
     Returns:
         ``(rows, next_start)``; ``next_start`` is ``None`` when the scan is finished.
@@ -173,7 +209,8 @@ def _stream_page(
             key, text = list(row[:width]), row[width]
             if scan is not None:
                 scan.add(text)
-            rows = list(evaluate([json.loads(text)]))
+            doc = json.loads(text)
+            rows = list(evaluate([augment(doc) if augment is not None else doc]))
             skip = int(start[width]) if start is not None and key == start[:width] else 0
             rows = rows[skip:]
             room = limit - len(out)
@@ -274,6 +311,7 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
     with app.store.read() as conn:
         info = container(conn, request)
         lo, hi, point = scope(conn, request, info)
+        augment, computed_names = _computed(conn, info)
     token = request.headers.get("x-ms-continuation")
     try:
         compiled = engine.compile_query(text, params)
@@ -284,8 +322,10 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
     order = stream_order(compiled)
     if order is not None:
         response = _run_streaming(
-            app, info.rid, (lo, hi, point), compiled, order, token, limit, scan
+            app, info.rid, (lo, hi, point), compiled, order, token, limit, scan, augment
         )
+        if computed_names and compiled.is_select_star:
+            response = _strip_computed(response, computed_names)
         return response, info, point
     offset, key = 0, None
     results: list[Any] | None = None
@@ -298,7 +338,7 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
         results = _cache_get(key)
     if results is None:
         try:
-            docs = _stream(app, info.rid, lo, hi, point, scan)
+            docs = _stream(app, info.rid, lo, hi, point, scan, augment)
             try:
                 results = list(compiled.execute(docs))
             finally:
@@ -308,6 +348,9 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
         if len(results) > offset + limit:
             key = _cache_put(results)
     page = results[offset : offset + limit]
+    if computed_names and compiled.is_select_star:
+        # SELECT * returns the stored document, without computed properties.
+        page = [{k: v for k, v in row.items() if k not in computed_names} for row in page]
     headers = {"x-ms-item-count": str(len(page))}
     if offset + limit < len(results):
         state = {"o": offset + limit, "k": key}
@@ -351,6 +394,7 @@ def _run_streaming(
     token: str | None,
     limit: int,
     scan: _Scan | None = None,
+    augment: Augment | None = None,
 ) -> Response:
     start: list[Any] | None = None
     if token:
@@ -361,7 +405,9 @@ def _run_streaming(
                 raise ValueError("bad position")
         except (ValueError, KeyError, TypeError) as exc:
             raise bad_request("Invalid query continuation token.") from exc
-    page, next_start = _stream_page(app, coll_rid, scope_, compiled, order, start, limit, scan)
+    page, next_start = _stream_page(
+        app, coll_rid, scope_, compiled, order, start, limit, scan, augment
+    )
     headers = {"x-ms-item-count": str(len(page))}
     if next_start is not None:
         headers["x-ms-continuation"] = base64.urlsafe_b64encode(
@@ -396,3 +442,14 @@ def query_plan(app: App, request: Request) -> Response:
     }
     _ = text
     return text_response(200, dumps(plan))
+
+
+def _strip_computed(response: Response, names: list[str]) -> Response:
+    """Drop computed properties from the documents of a ``SELECT *`` page."""
+    body = json.loads(response.body)
+    body["Documents"] = [
+        {k: v for k, v in row.items() if k not in names} if isinstance(row, dict) else row
+        for row in body["Documents"]
+    ]
+    response.body = dumps(body).encode("utf-8")
+    return response
