@@ -258,6 +258,17 @@ class CosmosContainerStream(Stream):
         self._replication_key = new_value
 
     @property
+    def emit_activate_version_messages(self) -> bool:
+        """Setting ``emit_activate_version_messages``, default True (singer-sdk's is False).
+
+        singer-sdk emits ``ACTIVATE_VERSION`` only for FULL_TABLE streams, before their first
+        record, with version = the tap's start in epoch seconds; every RECORD of the stream
+        then carries that ``version``.
+        """
+        value = self.config.get("emit_activate_version_messages")
+        return True if value is None else bool(value)
+
+    @property
     def shard(self) -> ShardLayout:
         """This process's shard layout (settings ``shard_index`` / ``shard_count``)."""
         return self._cosmos_tap.shard_layout
