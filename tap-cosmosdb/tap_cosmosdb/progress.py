@@ -6,12 +6,9 @@ that is being read or has read anything since the previous line::
     Progress of stream 'flights' (LOG_BASED): 120000 records, 4100.0 records/s, 2 of 4 feed
     ranges caught up, 1234.50 RU in 130 requests, 3 throttled, 29.3 s
 
-and writes counter points (``singer_sdk.metrics.log``, names from
-:class:`cosmosdb_shared.metrics.CosmosMetric`) tagged ``{"stream": …, "scope": "interval"}``
-holding the increase since the previous point of that stream: ``cosmos_item_count``,
-``cosmos_request_units``, ``cosmos_request_count``, ``cosmos_throttle_count``,
-``cosmos_throttle_wait_seconds``, ``cosmos_retry_count``. The per-range totals still come at the
-end of the run (:mod:`tap_cosmosdb.metrics`).
+and writes METRIC points of the increase since its previous report
+(:func:`tap_cosmosdb.metrics.emit_interval_metrics`). The per-range totals still come at the end
+of the run (:func:`tap_cosmosdb.metrics.emit_stream_metrics`).
 
 A thread rather than a check between pages, so a stream stuck in throttling or retries still
 reports. It only reads counters (ints and the lock-protected RU meter); the Singer messages on
@@ -25,9 +22,7 @@ import threading
 import time
 import typing as t
 
-from singer_sdk import metrics
-
-from cosmosdb_shared.metrics import CosmosMetric, counter_point
+from tap_cosmosdb.metrics import emit_interval_metrics
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -35,16 +30,6 @@ if t.TYPE_CHECKING:
     from tap_cosmosdb.streams import CosmosContainerStream
 
 logger = logging.getLogger("tap-cosmosdb")
-
-#: Totals (keys of ``CosmosContainerStream.stream_totals``) → METRIC name of their increase.
-_INTERVAL_METRICS: tuple[tuple[str, CosmosMetric], ...] = (
-    ("records", CosmosMetric.ITEM_COUNT),
-    ("request_units", CosmosMetric.REQUEST_UNITS),
-    ("requests", CosmosMetric.REQUEST_COUNT),
-    ("throttles", CosmosMetric.THROTTLE_COUNT),
-    ("throttle_wait_seconds", CosmosMetric.THROTTLE_WAIT_SECONDS),
-    ("retries", CosmosMetric.RETRY_COUNT),
-)
 
 
 class ProgressReporter:
@@ -131,31 +116,16 @@ class ProgressReporter:
                 continue  # not begun yet
             totals = stream.stream_totals()
             previous = self._last.get(stream.name)
-            moved = previous is None or any(
-                totals[key] != previous[key] for key, _ in _INTERVAL_METRICS
-            )
+            moved = previous is None or any(totals[key] != previous[key] for key in totals)
             if stream is not self.current and not moved:
                 continue
             elapsed = max(now - self._started.get(stream.name, now), 1e-9)
             line = progress_line(stream, totals, elapsed)
             logger.info(line)
             lines.append(line)
-            self._write_metrics(stream, totals, previous)
+            emit_interval_metrics(stream, totals, previous)
             self._last[stream.name] = dict(totals)
         return lines
-
-    def _write_metrics(
-        self,
-        stream: CosmosContainerStream,
-        totals: dict[str, float | int],
-        previous: dict[str, float | int] | None,
-    ) -> None:
-        tags = {"stream": stream.name, "scope": "interval"}
-        for key, metric in _INTERVAL_METRICS:
-            delta = totals[key] - (previous or {}).get(key, 0)
-            if isinstance(delta, float):
-                delta = round(delta, 3)
-            metrics.log(stream.metrics_logger, counter_point(metric, delta, tags))
 
 
 def progress_line(
