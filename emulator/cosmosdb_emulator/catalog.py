@@ -27,6 +27,7 @@ class ContainerInfo:
     id: str
     paths: list[str]
     kind: str
+    version: int = 2
 
     @property
     def self_link(self) -> str:
@@ -178,11 +179,11 @@ def _validate_partition_key(pk: Any) -> dict[str, Any]:
     else:
         raise bad_request(f"partitionKey.kind '{kind}' is not supported (use Hash or MultiHash).")
     version = pk.get("version", 2)
-    if version != 2:
-        raise bad_request("Only partitionKey.version 2 is supported by this emulator.")
+    if version not in (1, 2) or (version == 1 and kind != "Hash"):
+        raise bad_request("partitionKey.version must be 2, or 1 for a Hash partition key.")
     out = dict(pk)
     out["kind"] = kind
-    out["version"] = 2
+    out["version"] = version
     return out
 
 
@@ -412,7 +413,13 @@ def container_info(conn: sqlite3.Connection, db: str, coll: str, rid_based: bool
         raise not_found("Container")
     pk = json.loads(row[4])["partitionKey"]
     return ContainerInfo(
-        rid=row[0], db_rid=row[1], db_id=row[2], id=row[3], paths=pk["paths"], kind=pk["kind"]
+        rid=row[0],
+        db_rid=row[1],
+        db_id=row[2],
+        id=row[3],
+        paths=pk["paths"],
+        kind=pk["kind"],
+        version=int(pk.get("version", 2)),
     )
 
 

@@ -40,13 +40,21 @@ class PartitionKey:
     components: list[Any]
     epk: str
     json: str
+    version: int = 2
 
     @classmethod
-    def of(cls, components: list[Any]) -> PartitionKey:
-        """Build from decoded components."""
+    def of(cls, components: list[Any], version: int = 2) -> PartitionKey:
+        """Build from decoded components (``version``: the container's partition key version)."""
         return cls(
-            components, effective_partition_key(components), dumps(components_to_json(components))
+            components,
+            effective_partition_key(components, version),
+            dumps(components_to_json(components)),
+            version,
         )
+
+    def for_version(self, version: int) -> PartitionKey:
+        """The same key hashed for a container of partition key ``version``."""
+        return self if version == self.version else PartitionKey.of(self.components, version)
 
 
 @dataclass
@@ -103,9 +111,11 @@ class Writer:
             raise bad_request("The document body must be a JSON object.")
         validate_id(body.get("id"), "document")
         from_body = extract_components(body, self.container.paths)
+        version = self.container.version
         if pk is None:
-            return body, PartitionKey.of(from_body)
-        if pk.components and effective_partition_key(from_body) != pk.epk:
+            return body, PartitionKey.of(from_body, version)
+        pk = pk.for_version(version)
+        if pk.components and effective_partition_key(from_body, version) != pk.epk:
             raise bad_request(
                 "PartitionKey extracted from document doesn't match the one specified in the header.",
                 substatus=SUBSTATUS_PARTITION_KEY_MISMATCH,
@@ -212,6 +222,7 @@ class Writer:
         """Apply a JSON patch (add/set/replace/remove/incr/move, optional condition)."""
         from cosmosdb_emulator.patch import apply_patch
 
+        pk = pk.for_version(self.container.version)
         existing = self._existing(pk, doc_id)
         if existing is None:
             raise not_found("Document")
@@ -220,12 +231,14 @@ class Writer:
         new_doc = apply_patch(doc, patch_body)
         if new_doc.get("id") != doc_id:
             raise bad_request("Patch must not change the document id.")
-        if effective_partition_key(extract_components(new_doc, self.container.paths)) != pk.epk:
+        components = extract_components(new_doc, self.container.paths)
+        if effective_partition_key(components, self.container.version) != pk.epk:
             raise bad_request("Patch must not change the partition key value.")
         return self._store(new_doc, pk, existing[0], existing[1], "replace")
 
     def delete(self, doc_id: str, pk: PartitionKey, if_match: str | None) -> WriteResult:
         """Delete a document (404 if missing, 412 on an ``If-Match`` mismatch)."""
+        pk = pk.for_version(self.container.version)
         existing = self._existing(pk, doc_id)
         if existing is None:
             raise not_found("Document")

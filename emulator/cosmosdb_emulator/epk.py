@@ -77,20 +77,95 @@ def hash_component_v2(value: Any) -> str:
     return raw.hex().upper()
 
 
-def effective_partition_key(components: list[Any]) -> str:
+_MASK64 = (1 << 64) - 1
+_V1_MAX_STRING = 100
+
+
+def _hashing_bytes_v1(value: Any) -> bytes:
+    """Like :func:`_component_bytes`, but strings end with ``0x00`` (Hash v1)."""
+    if isinstance(value, str):
+        return b"\x08" + value.encode("utf-8") + b"\x00"
+    return _component_bytes(value)
+
+
+def _double_as_uint64(value: float) -> int:
+    raw: int = struct.unpack("<Q", struct.pack("<d", value))[0]
+    mask = 0x8000000000000000
+    return (raw ^ mask) if raw < mask else ((~raw) + 1) & _MASK64
+
+
+def _binary_v1(value: Any) -> bytes:
+    """One component in the v1 binary encoding the EPK is the hex of."""
+    if value is True:
+        return b"\x03"
+    if value is False:
+        return b"\x02"
+    if value is None:
+        # azure-cosmos 4.17.1 ``_write_for_binary_encoding_v1`` writes nothing for null; the
+        # SDK computes feed ranges with that EPK, so the emulator does the same.
+        return b""
+    if isinstance(value, Undefined):
+        return b"\x00"
+    if isinstance(value, (int, float)):
+        payload = _double_as_uint64(float(value))
+        out = bytearray(b"\x05")
+        out.append(payload >> 56)
+        payload = (payload << 8) & _MASK64
+        byte, first = 0, True
+        while payload != 0:
+            if not first:
+                out.append(byte)
+            first = False
+            byte = (payload >> 56) | 0x01
+            payload = (payload << 7) & _MASK64
+        out.append(byte & 0xFE)
+        return bytes(out)
+    if isinstance(value, str):
+        raw = value.encode("utf-8")
+        short = len(raw) <= _V1_MAX_STRING
+        body = bytes((b + 1) & 0xFF for b in raw[: len(raw) if short else _V1_MAX_STRING + 1])
+        return b"\x08" + body + (b"\x00" if short else b"")
+    raise ValueError(f"partition key component must be a string, number, bool or null: {value!r}")
+
+
+def effective_partition_key_v1(components: list[Any]) -> str:
+    """EPK of a Hash v1 (legacy) partition key value.
+
+    MurmurHash3-32 of the components (strings cut to 100 characters, integers taken modulo
+    2**32), then the hash and the components in the v1 binary encoding, as hex. Same steps as
+    azure-cosmos 4.17.1 ``partition_key.py:_get_effective_partition_key_for_hash_partitioning``
+    and ``_to_hex_encoded_binary_string_v1`` (uppercased, as this emulator stores EPKs).
+    """
+    if not components:
+        return ""
+    truncated = [c[:_V1_MAX_STRING] if isinstance(c, str) else c for c in components]
+    hashed = b""
+    for comp in truncated:
+        if isinstance(comp, int) and not isinstance(comp, bool):
+            comp = float(comp & 0xFFFFFFFF)
+        hashed += _hashing_bytes_v1(comp)
+    hash_value = float(mmh3.hash(hashed, 0, signed=False))
+    encoded = b"".join(_binary_v1(c) for c in [hash_value, *truncated])
+    return encoded.hex().upper()
+
+
+def effective_partition_key(components: list[Any], version: int = 2) -> str:
     """EPK of a full (or prefix) partition key value.
 
     Args:
         components: One entry per partition key path given (Hash: exactly one; MultiHash: 1-3).
             An empty list is the system ``_Empty`` key.
+        version: The container's ``partitionKey.version`` (1 only for Hash).
 
     Returns:
         The concatenated per-component hashes (32 hex chars each), or ``""`` for ``_Empty``.
     """
+    if version == 1:
+        return effective_partition_key_v1(components)
     return "".join(hash_component_v2(c) for c in components)
 
 
-def epk_range(components: list[Any], path_count: int) -> tuple[str, str]:
+def epk_range(components: list[Any], path_count: int, version: int = 2) -> tuple[str, str]:
     """EPK range ``[min, max)`` covered by a partition key value.
 
     A full key is a single point; ``max`` is ``epk + "0"``, which no other hex EPK falls between.
@@ -99,11 +174,12 @@ def epk_range(components: list[Any], path_count: int) -> tuple[str, str]:
     Args:
         components: Partition key components (decoded from the header).
         path_count: Number of partition key paths of the container.
+        version: The container's ``partitionKey.version``.
 
     Returns:
         ``(min_inclusive, max_exclusive)`` as uppercase hex strings.
     """
-    epk = effective_partition_key(components)
+    epk = effective_partition_key(components, version)
     if not components:
         return MIN_EPK, "00"
     if len(components) < path_count:

@@ -419,3 +419,26 @@ def test_computed_properties_in_queries_and_replace(database):
         database.replace_container(coll, PartitionKey(path="/pk"), computed_properties=cps[0])
     assert err.value.status_code == 400
     assert "One of the specified inputs is invalid" in err.value.message
+
+
+def test_hash_v1_partition_key_container(database):
+    coll = database.create_container("v1", PartitionKey(path="/pk", kind="Hash", version=1))
+    assert coll.read()["partitionKey"]["version"] == 1
+    values = ["a", "b" * 150, 7, 2.5, True, None]
+    for i, value in enumerate(values):
+        coll.create_item({"id": f"d{i}", "pk": value})
+    for i, value in enumerate(values):
+        assert coll.read_item(f"d{i}", value)["id"] == f"d{i}"
+    assert [d["id"] for d in coll.query_items("SELECT * FROM c", partition_key=7)] == ["d2"]
+    # The SDK hashes the key with v1 to build the feed range it sends (x-ms-start/end-epk).
+    feed = coll.query_items_change_feed(partition_key="a", start_time="Beginning")
+    assert [d["id"] for d in feed] == ["d0"]
+    fr = coll.feed_range_from_partition_key("b" * 150)
+    assert [d["id"] for d in coll.query_items("SELECT * FROM c", feed_range=fr)] == ["d1"]
+    coll.delete_item("d4", True)
+    assert sorted(d["id"] for d in coll.read_all_items()) == ["d0", "d1", "d2", "d3", "d5"]
+    with pytest.raises(CosmosHttpResponseError) as err:
+        database.create_container(
+            "v1m", PartitionKey(path=["/a", "/b"], kind="MultiHash", version=1)
+        )
+    assert err.value.status_code == 400

@@ -45,6 +45,7 @@ def _result_json(result: WriteResult, kind: str) -> str:
 
 
 def _apply(writer: Writer, op: dict[str, Any], pk: PartitionKey) -> WriteResult:
+    pk = pk.for_version(writer.container.version)
     kind = str(op.get("operationType", "")).lower()
     body = op.get("resourceBody")
     if_match = op.get("ifMatch")

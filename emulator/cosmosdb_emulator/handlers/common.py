@@ -93,6 +93,7 @@ def scope(
     if use_partition_key:
         pk = partition_key(request, required=False)
         if pk is not None:
+            pk = pk.for_version(coll.version)
             if not pk.components:
                 lo, hi = MIN_EPK, "00"
             elif len(pk.components) < len(coll.paths):

@@ -83,9 +83,9 @@ def _doc_key(app: App, request: Request, conn: object) -> tuple[str, PartitionKe
             raise not_found("Document")
         if pk is None:
             raise bad_request("The partition key header is required.")
-        return found[0], pk
+        return found[0], pk.for_version(info.version)
     assert pk is not None
-    return doc, pk
+    return doc, pk.for_version(info.version)
 
 
 def read(app: App, request: Request) -> Response:

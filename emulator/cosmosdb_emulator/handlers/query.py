@@ -376,7 +376,7 @@ def _narrow_by_equality(
         if value is _MISSING or isinstance(value, (dict, list)):
             return lo, hi, False
         comps.append(value)
-    epk = effective_partition_key(comps)
+    epk = effective_partition_key(comps, info.version)
     if lo <= epk < hi:
         return epk, epk + "0", True
     return epk, epk, False  # outside the requested scope: empty
