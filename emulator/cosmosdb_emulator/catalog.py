@@ -28,6 +28,7 @@ class ContainerInfo:
     paths: list[str]
     kind: str
     version: int = 2
+    default_ttl: int | None = None
 
     @property
     def self_link(self) -> str:
@@ -411,7 +412,9 @@ def container_info(conn: sqlite3.Connection, db: str, coll: str, rid_based: bool
         if not rid_based:
             database_rid(conn, db, False)
         raise not_found("Container")
-    pk = json.loads(row[4])["partitionKey"]
+    body = json.loads(row[4])
+    pk = body["partitionKey"]
+    ttl = body.get("defaultTtl")
     return ContainerInfo(
         rid=row[0],
         db_rid=row[1],
@@ -420,6 +423,7 @@ def container_info(conn: sqlite3.Connection, db: str, coll: str, rid_based: bool
         paths=pk["paths"],
         kind=pk["kind"],
         version=int(pk.get("version", 2)),
+        default_ttl=ttl if isinstance(ttl, int) and not isinstance(ttl, bool) else None,
     )
 
 

@@ -110,6 +110,13 @@ class Writer:
         if not isinstance(body, dict):
             raise bad_request("The document body must be a JSON object.")
         validate_id(body.get("id"), "document")
+        if self.container.default_ttl is not None and "ttl" in body:
+            ttl = body["ttl"]
+            if isinstance(ttl, bool) or not isinstance(ttl, int) or (ttl < 1 and ttl != -1):
+                # In a container with time to live on, an item's ``ttl`` is -1 or > 0 seconds.
+                raise bad_request(
+                    "The value of ttl must be -1 or a positive integer number of seconds."
+                )
         from_body = extract_components(body, self.container.paths)
         version = self.container.version
         if pk is None:

@@ -442,3 +442,14 @@ def test_hash_v1_partition_key_container(database):
             "v1m", PartitionKey(path=["/a", "/b"], kind="MultiHash", version=1)
         )
     assert err.value.status_code == 400
+
+
+@pytest.mark.parametrize("ttl", [0, None, -10, "5"])
+def test_invalid_item_ttl_is_rejected_when_ttl_is_on(database, ttl):
+    on = database.create_container("on", PartitionKey(path="/pk"), default_ttl=100)
+    with pytest.raises(CosmosHttpResponseError) as err:
+        on.create_item({"id": "a", "pk": "x", "ttl": ttl})
+    assert err.value.status_code == 400
+    assert on.create_item({"id": "b", "pk": "x", "ttl": -1})["ttl"] == -1
+    off = database.create_container("off", PartitionKey(path="/pk"))
+    assert off.create_item({"id": "a", "pk": "x", "ttl": ttl})["ttl"] == ttl  # just a field
