@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
+from azure.cosmos import PartitionKey
 
 from cosmosdb_emulator.samples.nycflights13 import seed_table
 from tests.conftest import run
@@ -85,3 +88,48 @@ def test_meltano_run_to_jsonl_twice_extracts_only_changes(meltano_env, tmp_path)
     meltano("run", "--state-id-suffix", suffix, "tap-cosmosdb", "target-jsonl", env=env)
     assert lines_per_stream(before).get("flights") == 12
     assert lines_per_stream(before).get("airlines", 0) == 0
+
+
+@pytest.fixture
+def readme_database(cosmosdb_emulator):
+    """A container in `nycflights13`, the database meltano.yml names, removed afterwards."""
+    client = cosmosdb_emulator.client()
+    database = client.create_database_if_not_exists("nycflights13")
+    name = f"readme_{uuid.uuid4().hex[:8]}"
+    container = database.create_container(name, PartitionKey(path="/carrier"))
+    for i in range(5):
+        container.upsert_item({"id": f"x{i}", "carrier": f"C{i % 2}", "seats": i, "model": f"m{i}"})
+    env = {
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # Only the endpoint (the test emulator's port) and key come from the environment, as
+        # in the README; the database is meltano.yml's own.
+        "TAP_COSMOSDB_ACCOUNT_ENDPOINT": cosmosdb_emulator.endpoint,
+        "TAP_COSMOSDB_ACCOUNT_KEY": cosmosdb_emulator.key,
+    }
+    env_without = {k: v for k, v in os.environ.items() if not k.startswith("TAP_COSMOSDB_")}
+    yield name, {**env_without, **env}
+    database.delete_container(name)
+
+
+def meltano_clean_env(*args: str, env: dict[str, str]):
+    """Run meltano with exactly `env` (no TAP_COSMOSDB_* inherited from the test runner)."""
+    result = subprocess.run(
+        ["meltano", *args], capture_output=True, text=True, timeout=600, env=env, check=False
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return result
+
+
+def test_meltano_select_config_and_state_work_without_environment(readme_database):
+    name, env = readme_database
+    listed = meltano_clean_env("select", "tap-cosmosdb", "--list", "--all", env=env)
+    for prop in ("seats", "model", "carrier", "id", "_ts"):
+        assert f"{name}.{prop}" in listed.stdout, listed.stdout[-3000:]
+
+    config = meltano_clean_env("config", "list", "tap-cosmosdb", env=env)
+    database_line = next(
+        line for line in config.stdout.splitlines() if line.startswith("database ")
+    )
+    assert "current value: 'nycflights13'" in database_line, config.stdout
+
+    meltano_clean_env("state", "list", env=env)
