@@ -68,6 +68,10 @@ def _docs_item(i: int) -> dict[str, t.Any]:
         ][i % 4],
         "remark": None,  # null in every document until run 2
         "tags": ["a", f"tag{i}"],
+        # Conflicting types at discovery: objects and arrays (free JSON) and a scalar (rescued).
+        "mixed": [{"a": i}, [i, "x", None], "text"][i % 3],
+        # A scalar conflict: mostly numbers, a few strings (rescued).
+        "code": f"C{i}" if i % 10 == 9 else i * 100,
     }
     return doc
 
