@@ -132,11 +132,40 @@ def resolve_credential(config: t.Mapping[str, t.Any]) -> tuple[str, t.Any]:
     return str(endpoint), identity.DefaultAzureCredential()
 
 
+def pooled_transport(pool_size: int) -> t.Any:
+    """Return an azure-core requests transport whose connection pool holds ``pool_size``.
+
+    azure-core's ``RequestsTransport`` accepts a ``requests.Session`` (its public ``session``
+    keyword); the session gets an adapter like azure-core's own (urllib3 retries off: the
+    pipeline and the callers retry) with ``pool_maxsize`` raised, so that many threads sharing
+    one client each keep their connection.
+
+    Args:
+        pool_size: Connections kept per host (at least 1).
+
+    Returns:
+        A ``RequestsTransport`` for ``CosmosClient(transport=...)``.
+    """
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(
+        pool_maxsize=max(1, pool_size),
+        max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return RequestsTransport(session=session, session_owner=True)
+
+
 def build_client(
     config: t.Mapping[str, t.Any],
     *,
     meter: RequestChargeMeter | None = None,
     user_agent: str | None = None,
+    pool_size: int | None = None,
     **client_kwargs: t.Any,
 ) -> CosmosClient:
     """Create a ``CosmosClient`` from the shared connection settings.
@@ -149,6 +178,9 @@ def build_client(
         meter: Optional RU meter; attached as azure-core ``raw_response_hook`` so every HTTP
             response (including internally retried 429s) is counted.
         user_agent: Suffix for the User-Agent header, e.g. ``"tap-cosmosdb/0.1.0"``.
+        pool_size: Most HTTP connections kept open to the account (per host). None keeps
+            azure-core's default (requests' pool of 10), which discards connections with a
+            ``Connection pool is full`` warning when more threads than that share the client.
         **client_kwargs: Passed on to ``CosmosClient`` (e.g. ``retry_total``).
 
     Returns:
@@ -166,6 +198,8 @@ def build_client(
         kwargs["raw_response_hook"] = meter.raw_response_hook
     if user_agent:
         kwargs["user_agent_suffix"] = user_agent
+    if pool_size is not None:
+        kwargs["transport"] = pooled_transport(pool_size)
     try:
         return CosmosClient(endpoint, credential=credential, **kwargs)
     except CosmosConnectionError:

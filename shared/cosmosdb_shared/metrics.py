@@ -31,7 +31,8 @@ class CosmosMetric(str, enum.Enum):
     RECORDS_DELETED = "cosmos_records_deleted"
     RECORDS_SKIPPED = "cosmos_records_skipped"
     RECORDS_DEAD_LETTERED = "cosmos_records_dead_lettered"
-    BATCH_COUNT = "cosmos_batch_count"
+    BATCH_COUNT = "cosmos_batch_count"  # transactional batches
+    POINT_OPERATION_COUNT = "cosmos_point_operation_count"  # single-document writes
 
 
 def counter_point(metric: CosmosMetric, value: float, tags: dict[str, t.Any]) -> metrics.Point:

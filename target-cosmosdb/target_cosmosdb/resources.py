@@ -95,6 +95,9 @@ class CosmosResources:
                     meter=self.meter,
                     user_agent=self._user_agent,
                     connection_policy=throttle_free_policy(),
+                    # one connection per writer thread, plus the main thread's metadata and
+                    # query requests: no "Connection pool is full, discarding connection"
+                    pool_size=self.max_concurrency + 4,
                 )
             return self._client
 

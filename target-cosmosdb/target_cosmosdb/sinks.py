@@ -62,7 +62,7 @@ class StreamTotals:
 
         Returns:
             E.g. ``"Summary for stream 'orders': 10 written, 1 deleted, 0 skipped, 0
-            dead-lettered, 1 batches, 12.4 RU, 2 throttles (0.3 s waited, in flight lowered to
+            dead-lettered, 1 batches, 0 point operations, 12.4 RU, 2 throttles (0.3 s waited, in flight lowered to
             8 of 16)"``; the part in parentheses appears only after throttles, and the "lowered"
             part only when the limit was actually lowered.
         """
@@ -70,7 +70,8 @@ class StreamTotals:
         text = (
             f"Summary for stream '{stream}': {st.written} written, {st.deleted} deleted, "
             f"{st.skipped} skipped, {st.dead_lettered} dead-lettered, {st.batches} batches, "
-            f"{request_units:.1f} RU, {st.throttles} throttles"
+            f"{st.point_operations} point operations, {request_units:.1f} RU, "
+            f"{st.throttles} throttles"
         )
         details = []
         if st.throttles:
@@ -369,6 +370,7 @@ class CosmosDBSink(BatchSink):
             CosmosMetric.RECORDS_SKIPPED: self.stats.skipped,
             CosmosMetric.RECORDS_DEAD_LETTERED: self.stats.dead_lettered,
             CosmosMetric.BATCH_COUNT: self.stats.batches,
+            CosmosMetric.POINT_OPERATION_COUNT: self.stats.point_operations,
             CosmosMetric.REQUEST_UNITS: round(charge.request_units, 2),
             CosmosMetric.THROTTLE_COUNT: self.stats.throttles,
             CosmosMetric.THROTTLE_WAIT_SECONDS: round(self.stats.throttle_wait_seconds, 3),

@@ -171,7 +171,8 @@ class WriteStats:
         deleted: Documents deleted (including deletes of documents that were already gone).
         skipped: Records not written on purpose (``append`` conflicts).
         dead_lettered: Records refused and written to the dead-letter file.
-        batches: Transactional batches (and point operations) that succeeded.
+        batches: Transactional batches that succeeded.
+        point_operations: Point operations (one document each) that succeeded.
         throttles: 429 responses.
         throttle_wait_seconds: Seconds spent waiting after 429s.
         retries: Retries after other transient errors.
@@ -182,6 +183,7 @@ class WriteStats:
     skipped: int = 0
     dead_lettered: int = 0
     batches: int = 0
+    point_operations: int = 0
     throttles: int = 0
     throttle_wait_seconds: float = 0.0
     retries: int = 0
@@ -353,24 +355,67 @@ class BatchWriter:
 
     # -- public entry point ---------------------------------------------------------------------
 
+    def point_eligible(self, item: WriteItem) -> bool:
+        """Tell whether ``item`` alone in its logical partition is written as a point operation.
+
+        A transactional batch of one operation costs the same request as a point operation
+        plus the batch envelope; point operations are used except where the batch keeps a
+        guarantee: a patch needing several requests (more than 10 fields) stays atomic in a
+        batch, and a document with an undefined partition key component is sent with its
+        explicit key (the SDK's point writes derive the key from the body).
+
+        Args:
+            item: The item.
+
+        Returns:
+            True for a point operation.
+        """
+        if any(v is pkmod.UNDEFINED for v in item.pk):
+            return False
+        return not (item.action == "patch" and len(self._patch_chunks(item)) > 1)
+
+    def plan(self, items: Sequence[WriteItem]) -> tuple[list[list[WriteItem]], list[WriteItem]]:
+        """Split items into transactional batches and point operations.
+
+        Items sharing a logical partition key go into batches (at most 100 operations and
+        2 MB each); an item alone in its partition (every item, for a ``/id`` or any
+        high-cardinality key) is written as a point operation (:meth:`point_eligible`).
+
+        Args:
+            items: Items with unique ``(partition key, id)``.
+
+        Returns:
+            ``(batches, point_items)``.
+        """
+        chunks: list[list[WriteItem]] = []
+        points: list[WriteItem] = []
+        for group in batching.group_by_partition(items).values():
+            if len(group) == 1 and self.point_eligible(group[0]):
+                points.append(group[0])
+            else:
+                chunks.extend(batching.chunk(group, operations_of=self.operations_of))
+        return chunks, points
+
     def write(self, items: Sequence[WriteItem]) -> None:
-        """Write deduplicated items: group by partition key, chunk, run chunks concurrently.
+        """Write deduplicated items: batches per shared partition key, else point operations.
+
+        Batches and point operations run concurrently on the thread pool, under the
+        container's AIMD limit, with the same retry, throttling and dead-letter handling.
 
         Args:
             items: Items with unique ``(partition key, id)``.
 
         Raises:
-            TargetCosmosDBError: On the first fatal error (other chunks in flight finish; no new
-                chunk starts).
+            TargetCosmosDBError: On the first fatal error (other requests in flight finish; no
+                new one starts).
             TerminatedDuringDrain: When aborted by a termination signal.
         """
-        chunks: list[list[WriteItem]] = []
-        for group in batching.group_by_partition(items).values():
-            chunks.extend(batching.chunk(group, operations_of=self.operations_of))
-        if not chunks:
+        chunks, points = self.plan(items)
+        if not chunks and not points:
             return
         failed = threading.Event()
         futures = [self.executor.submit(self._run_chunk_guarded, c, failed) for c in chunks]
+        futures += [self.executor.submit(self._run_chunk_guarded, [p], failed) for p in points]
         first_error: BaseException | None = None
         try:
             for future in concurrent.futures.as_completed(futures):
@@ -403,7 +448,9 @@ class BatchWriter:
     def _run_chunk(self, items: list[WriteItem]) -> None:
         pending = list(items)
         while pending:
-            if len(pending) == 1 and pending[0].size > batching.MAX_BATCH_BYTES:
+            if len(pending) == 1 and (
+                pending[0].size > batching.MAX_BATCH_BYTES or self.point_eligible(pending[0])
+            ):
                 self._point_write(pending[0])
                 return
             ops, owner = self._operations(pending)
@@ -446,9 +493,12 @@ class BatchWriter:
         self._run_chunk(pending[:half])
         self._run_chunk(pending[half:])
 
-    def _count_success(self, items: Sequence[WriteItem]) -> None:
+    def _count_success(self, items: Sequence[WriteItem], *, point: bool = False) -> None:
         deleted = sum(1 for i in items if i.action == "delete")
-        self.stats.add(written=len(items) - deleted, deleted=deleted, batches=1)
+        if point:
+            self.stats.add(written=len(items) - deleted, deleted=deleted, point_operations=1)
+        else:
+            self.stats.add(written=len(items) - deleted, deleted=deleted, batches=1)
 
     def _resolve(self, item: WriteItem, status: int, exc: BaseException) -> bool:
         """Settle one item whose operation failed; True when it must be retried as converted.
@@ -503,18 +553,18 @@ class BatchWriter:
             elif item.action == "create" or (
                 item.action == "patch" and not self._patch_chunks(item)
             ):
-                call = lambda: self.container.create_item(item.doc or {})  # noqa: E731
+                call = lambda: self.container.create_item(item.doc or {}, no_response=True)  # noqa: E731
             elif item.action == "patch":
                 call = partial(self._patch_point, item, pk, self._patch_chunks(item))
             else:
-                call = lambda: self.container.upsert_item(item.doc or {})  # noqa: E731
+                call = lambda: self.container.upsert_item(item.doc or {}, no_response=True)  # noqa: E731
             try:
                 self._call(call, [item])
             except CosmosHttpResponseError as exc:
                 if self._resolve(item, status_of(exc) or 0, exc):
                     continue
                 return
-            self._count_success([item])
+            self._count_success([item], point=True)
             return
 
     def _patch_point(
@@ -522,7 +572,9 @@ class BatchWriter:
     ) -> t.Any:
         result = None
         for part in chunks:
-            result = self.container.patch_item(item.doc_id, pk, patch_operations=part)
+            result = self.container.patch_item(
+                item.doc_id, pk, patch_operations=part, no_response=True
+            )
         return result
 
     # -- retries --------------------------------------------------------------------------------

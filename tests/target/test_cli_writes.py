@@ -75,7 +75,9 @@ def test_duplicates_collapse_last_wins_and_metrics(target):
         "r4": 9,
     }
     assert result.metric_total("cosmos_records_written", "s") == 5
-    assert result.metric_total("cosmos_batch_count", "s") == 5  # pk /id: one batch per id
+    # pk /id: every document is alone in its logical partition, so a point operation each
+    assert result.metric_total("cosmos_point_operation_count", "s") == 5
+    assert result.metric_total("cosmos_batch_count", "s") == 0
     assert result.metric_total("cosmos_request_units", "s") > 0
     summary = [line for line in result.stderr.splitlines() if "Summary for stream" in line]
     assert len(summary) == 1
@@ -115,7 +117,10 @@ def test_hierarchical_partition_key(target):
     assert container.read_item("1", partition_key=["t2", "u1"])["v"] == 5
     assert container.read_item("3", partition_key=["t1", "u1"])["v"] == 3
     assert len(list(container.read_all_items())) == 5
-    assert result.metric_total("cosmos_batch_count", "h") == 4
+    # (t1,u1) holds two documents: a batch; (t2, undefined) keeps its explicit key: a batch;
+    # (t1,u2) and (t2,u1) hold one each: point operations
+    assert result.metric_total("cosmos_batch_count", "h") == 2
+    assert result.metric_total("cosmos_point_operation_count", "h") == 2
 
 
 def test_single_container_setting_and_stream_alias(target):
@@ -241,6 +246,6 @@ def test_summary_counts_every_sink_of_a_stream_after_schema_changes(target):
     assert "Summary for stream 's': 95 written, 0 deleted" in s_line, s_line
     assert "Summary for stream 't': 1 written" in next(x for x in per_stream if "'t'" in x)
     assert result.metric_total("cosmos_records_written", "s") == 95
-    operations = int(s_line.split(" batches")[0].rsplit(" ", 1)[1])
-    assert operations == result.metric_total("cosmos_batch_count", "s")
+    operations = int(s_line.split(" point operations")[0].rsplit(" ", 1)[1])
+    assert operations == result.metric_total("cosmos_point_operation_count", "s") == 95
     assert any("Summary: 2 streams" in line for line in lines), lines

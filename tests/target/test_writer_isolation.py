@@ -44,7 +44,7 @@ class FakeContainer:
                 self.stored[op[1][0]["id"]] = op[1][0]
         return []
 
-    def upsert_item(self, doc):
+    def upsert_item(self, doc, **_options):
         if doc["id"] in self.poisoned:
             raise CosmosHttpResponseError(status_code=400, message="bad document")
         self.stored[doc["id"]] = doc
