@@ -9,7 +9,9 @@ from singer_sdk import metrics
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
+from cosmosdb_shared.conventions import PARTITION_KEY_PROPERTY, PARTITION_KEY_SCHEMA_KEYWORD
 from cosmosdb_shared.metrics import CosmosMetric, counter_point
+from cosmosdb_shared.partition_key import path_parts
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.batching import WriteItem, dedupe, estimate_operation_bytes
 from target_cosmosdb.documents import (
@@ -159,10 +161,6 @@ class CosmosDBSink(BatchSink):
         self.pk_paths = self.container.pk_paths
         self.totals.container = self.container.name
         self.totals.limiter = self.container.limiter
-        choice = self.id_strategy.describe()
-        if choice != self.totals.id_choice:  # once per stream, again only if a SCHEMA changes it
-            self.totals.id_choice = choice
-            self.logger.info("Stream '%s': document ids are the %s", self.stream_name, choice)
         self.writer = BatchWriter(
             self.container.proxy,
             pk_paths=self.pk_paths,
@@ -176,6 +174,67 @@ class CosmosDBSink(BatchSink):
             meter=resources.meter,
             hierarchical=self.container.hierarchical,
         )
+        choice = self.id_strategy.describe()
+        if choice != self.totals.id_choice:  # once per stream, again only if a SCHEMA changes it
+            self.totals.id_choice = choice
+            self.logger.info("Stream '%s': document ids are the %s", self.stream_name, choice)
+            self._warn_about_leftovers()
+
+    def partition_key_can_move(self) -> bool:
+        """Tell whether a record's partition key value can change while its id stays.
+
+        Safe partition keys: ``/id`` (the document id itself), top-level properties that are
+        all key properties of the stream (a different value is a different record), or, for a
+        tap-cosmosdb stream (key properties include ``_sdc_partition_key``), the source
+        container's own partition key as announced in the SCHEMA.
+
+        Returns:
+            True when a source update can move a record to another logical partition, which
+            leaves its old document behind.
+        """
+        keys = set(self.key_properties)
+        announced = self.original_schema.get(PARTITION_KEY_SCHEMA_KEYWORD)
+        if (
+            PARTITION_KEY_PROPERTY in keys
+            and isinstance(announced, dict)
+            and list(announced.get("paths") or []) == list(self.pk_paths)
+        ):
+            return False
+        for path in self.pk_paths:
+            parts = path_parts(path)
+            if parts == ["id"]:
+                continue
+            if len(parts) == 1 and parts[0] in keys:
+                continue
+            return True
+        return False
+
+    def _warn_about_leftovers(self) -> None:
+        """Say once per stream when source updates can leave stale documents behind."""
+        paths = ", ".join(self.pk_paths)
+        if self.partition_key_can_move():
+            keys = ", ".join(self.key_properties) or "none"
+            self.logger.warning(
+                "Stream '%s': container '%s' is partitioned by %s, which is not made of the "
+                "stream's key properties (%s) or id: a record whose %s value changes at the "
+                "source is written to its new logical partition and its old document stays "
+                "(two documents with one id). Partition by key properties or /id (setting "
+                "'partition_key_path', for a new container) to avoid it, or delete such "
+                "documents yourself.",
+                self.stream_name,
+                self.container.name,
+                paths,
+                keys,
+                paths,
+            )
+        if self.id_strategy.strategy == "hash" and not self.key_properties:
+            self.logger.warning(
+                "Stream '%s' has no key properties, so ids are a hash of the whole record: "
+                "identical records become one document, and a record changed at the source "
+                "becomes a new document (the old one stays) unless the tap sends "
+                "ACTIVATE_VERSION (full-table syncs) to remove the old ones.",
+                self.stream_name,
+            )
 
     def _creation_paths(self) -> list[str]:
         """Partition key paths for a container this sink creates.
