@@ -13,3 +13,8 @@ PARTITION_KEY_PROPERTY = "_sdc_partition_key"
 #: validators ignore unknown keywords; target-cosmosdb uses it to create a destination container
 #: with the same key when its ``partition_key_path`` setting is not given.
 PARTITION_KEY_SCHEMA_KEYWORD = "x-cosmosdb-partition-key"
+
+#: Record property holding the values tap-cosmosdb could not put in their declared property, as
+#: read: ``{"<property>": <value>}`` (the property itself is null or absent in that record).
+#: target-cosmosdb puts them back, so a copy reproduces the source document.
+RESCUED_DATA_PROPERTY = "_sdc_rescued_data"

@@ -17,6 +17,7 @@ import json
 import typing as t
 from collections.abc import Mapping, Sequence
 
+from cosmosdb_shared import conventions
 from cosmosdb_shared.conventions import PARTITION_KEY_PROPERTY
 from cosmosdb_shared.partition_key import (
     UNDEFINED,
@@ -29,8 +30,9 @@ from cosmosdb_shared.partition_key import (
 DROPPED_SYSTEM_PROPERTIES: tuple[str, ...] = ("_rid", "_self", "_attachments")
 
 DELETED_AT_PROPERTY = "_sdc_deleted_at"
-#: Values that do not fit their property's declared type, as read: ``{"<property>": <value>}``.
-RESCUED_DATA_PROPERTY = "_sdc_rescued_data"
+#: Values that do not fit their property's declared type, as read: ``{"<property>": <value>}``
+#: (a name of the tap/target contract, :mod:`cosmosdb_shared.conventions`).
+RESCUED_DATA_PROPERTY = conventions.RESCUED_DATA_PROPERTY
 #: ``schema_mode: document``: the whole item as one JSON object.
 DOCUMENT_PROPERTY = "document"
 #: Top-level properties of a ``schema_mode: document`` record besides ``document``.

@@ -33,6 +33,18 @@ def test_drops_system_properties_and_tap_partition_key():
     assert to_document(record) == {"id": "a", "v": 1, "_sdc_deleted_at": "t", "_other": 3}
 
 
+def test_rescued_values_from_tap_cosmosdb_are_put_back():
+    record = {
+        "id": "a",
+        "amount": None,
+        "n": 1,
+        "_sdc_partition_key": '["a"]',
+        "_sdc_rescued_data": {"amount": "12.50 EUR", "late": {"x": [decimal.Decimal("2.5")]}},
+    }
+    assert to_document(record) == {"id": "a", "amount": "12.50 EUR", "n": 1, "late": {"x": [2.5]}}
+    assert to_document({"id": "b", "_sdc_rescued_data": None}) == {"id": "b"}
+
+
 def test_decimals_become_numbers_nested():
     doc = to_document({"a": [decimal.Decimal("1.5"), {"b": decimal.Decimal("-0.25")}], "i": 7})
     assert doc == {"a": [1.5, {"b": -0.25}], "i": 7}
