@@ -19,6 +19,7 @@ from types import FrameType
 from cosmosdb_emulator.app import DEFAULT_KEY, App
 from cosmosdb_emulator.server import make_server
 from cosmosdb_emulator.storage import Store
+from cosmosdb_emulator.ttl import Sweeper
 
 DEFAULT_DATA = "./cosmosdb-emulator.sqlite"
 
@@ -101,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    sweeper = Sweeper(store).start()  # time to live
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        sweeper.stop()
         server.server_close()
         store.close()
     return 0

@@ -250,10 +250,13 @@ class Writer:
         if existing is None:
             raise not_found("Document")
         self._check_if_match(existing[2], if_match)
-        self._delete_row(pk.epk, doc_id, pk.json, existing[1])
+        self.delete_row(pk.epk, doc_id, pk.json, existing[1])
         return WriteResult(204, None, None, self.lsn)
 
-    def _delete_row(self, epk: str, doc_id: str, pk_json: str, prev_lsn: int) -> None:
+    def delete_row(
+        self, epk: str, doc_id: str, pk_json: str, prev_lsn: int, op: str = "delete"
+    ) -> None:
+        """Delete one stored document and log the change (``op``: ``delete`` or ``expire``)."""
         self.lsn += 1
         self.conn.execute(
             "DELETE FROM docs WHERE coll_rid=? AND epk=? AND id=?",
@@ -262,7 +265,7 @@ class Writer:
         self.conn.execute(
             "INSERT INTO changes(coll_rid, lsn, op, epk, id, pk, ts, body, prev_lsn)"
             " VALUES(?,?,?,?,?,?,?,NULL,?)",
-            (self.container.rid, self.lsn, "delete", epk, doc_id, pk_json, self.now, prev_lsn),
+            (self.container.rid, self.lsn, op, epk, doc_id, pk_json, self.now, prev_lsn),
         )
 
     def delete_range(self, min_epk: str, max_epk: str) -> int:
@@ -273,7 +276,7 @@ class Writer:
         ).fetchall()
         for epk, doc_id, lsn, body in rows:
             comps = extract_components(json.loads(body), self.container.paths)
-            self._delete_row(epk, doc_id, dumps(components_to_json(comps)), lsn)
+            self.delete_row(epk, doc_id, dumps(components_to_json(comps)), lsn)
         return len(rows)
 
 

@@ -7,6 +7,7 @@ SDKs send) and checks what the Cosmos DB REST docs describe.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from azure.cosmos import PartitionKey
@@ -453,3 +454,32 @@ def test_invalid_item_ttl_is_rejected_when_ttl_is_on(database, ttl):
     assert on.create_item({"id": "b", "pk": "x", "ttl": -1})["ttl"] == -1
     off = database.create_container("off", PartitionKey(path="/pk"))
     assert off.create_item({"id": "a", "pk": "x", "ttl": ttl})["ttl"] == ttl  # just a field
+
+
+def test_time_to_live_deletes_expired_items(database):
+    coll = database.create_container("ttl", PartitionKey(path="/pk"), default_ttl=1)
+    forever = database.create_container("ttl_off", PartitionKey(path="/pk"), default_ttl=-1)
+    list(coll.query_items_change_feed(mode="AllVersionsAndDeletes"))
+    token = coll.client_connection.last_response_headers["etag"]
+    coll.create_item({"id": "gone", "pk": "x"})
+    coll.create_item({"id": "kept", "pk": "x", "ttl": -1})
+    coll.create_item({"id": "later", "pk": "x", "ttl": 60})
+    forever.create_item({"id": "stays", "pk": "x"})
+    forever.create_item({"id": "short", "pk": "x", "ttl": 1})
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        ids = sorted(d["id"] for d in coll.read_all_items())
+        if ids == ["kept", "later"]:
+            break
+        time.sleep(0.5)
+    assert sorted(d["id"] for d in coll.read_all_items()) == ["kept", "later"]
+    with pytest.raises(CosmosResourceNotFoundError):
+        coll.read_item("gone", "x")
+    while time.monotonic() < deadline and len(list(forever.read_all_items())) > 1:
+        time.sleep(0.5)
+    assert [d["id"] for d in forever.read_all_items()] == ["stays"]
+    changes = list(coll.query_items_change_feed(mode="AllVersionsAndDeletes", continuation=token))
+    deletes = [c for c in changes if c["metadata"]["operationType"] == "delete"]
+    assert [(d["metadata"]["id"], d["metadata"]["timeToLiveExpired"]) for d in deletes] == [
+        ("gone", True)
+    ]

@@ -106,6 +106,9 @@ def _full_fidelity_item(conn: object, coll_rid: str, paths: list[str], row: tupl
 
     assert isinstance(conn, sqlite3.Connection)
     lsn, op, doc_id, pk_json, ts, body, prev_lsn = row
+    expired = op == "expire"  # deleted by time to live (cosmosdb_emulator.ttl)
+    if expired:
+        op = "delete"
     meta: dict[str, object] = {"operationType": op, "lsn": lsn, "crts": ts}
     previous: str | None = None
     if prev_lsn is not None:
@@ -118,7 +121,7 @@ def _full_fidelity_item(conn: object, coll_rid: str, paths: list[str], row: tupl
     if op == "delete":
         meta["id"] = doc_id
         meta["partitionKey"] = _pk_object(paths, pk_json)
-        meta["timeToLiveExpired"] = False
+        meta["timeToLiveExpired"] = expired
     # A delete carries an empty current image, as from the service (azure-cosmos 4.17.1
     # tests/test_change_feed_all_versions.py checks ``"current" in`` every delete record).
     parts = [f'"current":{_with_lsn(body, lsn)}' if body is not None else '"current":{}']
