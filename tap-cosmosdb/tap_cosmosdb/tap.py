@@ -434,8 +434,17 @@ class TapCosmosDB(Tap):
 
         Raises:
             CosmosConnectionError: If the account or database cannot be reached or read.
+            TapSettingError: If ``database`` is empty or holds a character ids cannot contain.
         """
         if self._database is None:
+            name = str(self.config["database"])
+            if not name.strip() or any(ch in name for ch in "/\\?#"):
+                # azure-cosmos builds the resource link from the name and raises a bare
+                # ValueError for these.
+                raise TapSettingError(
+                    f"Setting 'database' must be a database name (not empty, without / \\ ? #), "
+                    f"not {name!r}"
+                )
             self._install_redaction()
             self._client = build_client(
                 self.config, meter=self.meter, user_agent=f"tap-cosmosdb/{__version__}"

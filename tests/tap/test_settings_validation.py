@@ -45,6 +45,10 @@ BAD_SETTINGS: list[tuple[dict, str]] = [
     ({"start_from": "yesterday"}, "start_from"),
     ({"containers": [1]}, "containers"),
     ({"queries": "SELECT * FROM c"}, "queries"),
+    ({"database": ""}, "Setting 'database'"),
+    ({"database": "a/b"}, "Setting 'database'"),
+    ({"max_object_properties": 0}, "max_object_properties"),
+    ({"schema_mode": "tables"}, "schema_mode"),
 ]
 
 
