@@ -49,7 +49,9 @@ Declarations made here (discovery, and a property first seen at run time):
 * sampled values of conflicting types: :data:`FREE_JSON` when an object or array is among them
   (objects and arrays land in the column, scalars are rescued); for scalars only, the type seen
   most often (ties: string, number, boolean), the others are rescued;
-* a property that is null in every sampled document is not declared until a value arrives.
+* a property that is null in every sampled document is a ``string`` (:data:`NULL_ONLY`: a
+  column for its nulls; a later non-string is rescued); one first seen at run time with a null
+  value is declared only once a non-null value arrives.
 
 Every declared node is nullable. A schema given by the user (a catalog property node without
 the tap's :data:`INFERRED_DESCRIPTION`) is honoured as written: nodes without ``type`` (or with
@@ -69,6 +71,8 @@ JsonSchema = dict[str, t.Any]
 FREE_OBJECT: JsonSchema = {"type": ["object", "null"]}
 #: Free JSON: an object or an array in one JSON column (sampled values of conflicting types).
 FREE_JSON: JsonSchema = {"type": ["object", "array", "null"]}
+#: A property whose every sampled value is null (later values of another type are rescued).
+NULL_ONLY: JsonSchema = {"type": ["string", "null"]}
 #: Default of the ``max_object_properties`` setting.
 DEFAULT_MAX_OBJECT_PROPERTIES = 100
 #: ``description`` of every top-level property node the tap inferred. A catalog node without it
@@ -183,9 +187,10 @@ def _types_of(node: Mapping[str, t.Any]) -> set[str] | None:
 class _Stats:
     """What one property's sampled values looked like."""
 
-    __slots__ = ("children", "counts", "datetimes", "map_like")
+    __slots__ = ("children", "counts", "datetimes", "map_like", "seen")
 
     def __init__(self) -> None:
+        self.seen = False
         self.counts: dict[str, int] = {}
         self.datetimes = True
         self.children: dict[str, _Stats] | None = None
@@ -193,6 +198,7 @@ class _Stats:
 
     def add(self, value: t.Any, limit: int) -> None:
         kind = json_type(value)
+        self.seen = True
         if kind == "null":
             return
         if kind == "integer":
@@ -217,7 +223,9 @@ class _Stats:
     def node(self, *, top: bool, limit: int) -> JsonSchema | None:
         kinds = set(self.counts)
         if not kinds:
-            return None
+            # Only nulls: a column all the same (every loader needs one to hold the nulls),
+            # typed string as Databricks Auto Loader types an all-null column.
+            return dict(NULL_ONLY) if self.seen else None
         if len(kinds) > 1:
             if kinds & {"object", "array"}:
                 return dict(FREE_JSON)
@@ -290,8 +298,11 @@ def node_for_value(
         max_object_properties: See :func:`infer_schema`.
 
     Returns:
-        The node, as :func:`infer_schema` would declare it from this one value; None for null.
+        The node, as :func:`infer_schema` would declare it from this one value; None for null
+        (nothing to declare yet).
     """
+    if value is None:
+        return None
     stats = _Stats()
     stats.add(value, max_object_properties)
     return stats.node(top=top, limit=max_object_properties)

@@ -34,9 +34,10 @@ def test_every_number_is_declared_number_and_bool_is_boolean():
     assert props["s"] == {"type": ["string", "null"]}
 
 
-def test_a_property_null_in_every_sampled_document_is_not_declared_yet():
-    props = _props({"z": None, "a": 1}, {"z": None})
-    assert "z" not in props
+def test_a_property_null_in_every_sampled_document_is_a_string_column():
+    props = _props({"z": None, "a": 1, "o": {"n": None}}, {"z": None})
+    assert props["z"] == {"type": ["string", "null"]}
+    assert props["o"]["properties"]["n"] == {"type": ["string", "null"]}
     assert props["a"] == {"type": ["number", "null"]}
 
 
@@ -85,14 +86,14 @@ def test_conflicts_with_containers_are_free_json_and_scalar_conflicts_take_the_c
 def test_objects_keep_members_maps_and_empty_objects_are_free_form():
     props = _props(
         {"o": {"a": 1, "b": {"c": "x"}, "n": None}, "counts": {"2024-01-01-17": 3}, "e": {}},
-        {"o": {"a": 2}, "counts": {"2024-01-02-05": 1}, "e": {"k": None}},
+        {"o": {"a": 2}, "counts": {"2024-01-02-05": 1}, "e": {}},
     )
     o = props["o"]
     assert o["type"] == ["object", "null"]
     assert o["additionalProperties"] is True
     assert o["properties"]["a"] == {"type": ["number", "null"]}
     assert o["properties"]["b"]["properties"]["c"] == {"type": ["string", "null"]}
-    assert "n" not in o["properties"]
+    assert o["properties"]["n"] == {"type": ["string", "null"]}
     assert props["counts"] == FREE_OBJECT
     assert props["e"] == FREE_OBJECT  # target-sqlite drops an object with empty properties
 
