@@ -483,3 +483,12 @@ def test_time_to_live_deletes_expired_items(database):
     assert [(d["metadata"]["id"], d["metadata"]["timeToLiveExpired"]) for d in deletes] == [
         ("gone", True)
     ]
+
+
+def test_aggregate_with_order_by_is_accepted(container):
+    for i in range(5):
+        container.create_item({"id": str(i), "pk": f"p{i % 2}", "x": i})
+    rows = container.query_items(
+        "SELECT VALUE SUM(c.x) FROM c WHERE c.x > 0 ORDER BY c.pk", partition_key="p0"
+    )
+    assert list(rows) == [6]  # 2 + 4

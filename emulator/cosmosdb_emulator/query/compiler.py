@@ -91,8 +91,9 @@ class CompiledQuery:
             self.offset = self._count_value(offset_limit.children[1], "OFFSET")
             self.limit = self._count_value(offset_limit.children[3], "LIMIT")
         self.streamable = not (self.has_order_by or self.has_aggregates or self.has_distinct)
-        if self.has_aggregates and self.has_order_by:
-            raise QueryError("ORDER BY cannot be used with aggregates (GROUP BY is not supported)")
+        # An aggregate without GROUP BY yields one row, so an ORDER BY next to it orders
+        # nothing: the service accepts it (``SELECT VALUE SUM(c.x) FROM c ORDER BY c.pk``), and
+        # so does the emulator (the ORDER BY items are still compiled, so still checked).
 
     # ------------------------------------------------------------------ compile steps
 
