@@ -15,7 +15,7 @@ import uuid
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from cosmosdb_emulator import auth, routing
+from cosmosdb_emulator import auth, resource_tokens, routing
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.errors import CosmosError
 from cosmosdb_emulator.handlers import dispatch
@@ -29,6 +29,7 @@ _REASONS = {
     304: "Not Modified",
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     408: "Request Timeout",
@@ -84,13 +85,23 @@ def handle_request(
         headers.get("x-ms-date"),
         headers.get("authorization"),
     ):
-        return error_response(
-            CosmosError(
-                401,
-                "The input authorization token can't serve the request. The wrong key is being used "
-                "or the expected payload is not built as per the protocol.",
+        denied = resource_tokens.authorize(app, method, path, headers)
+        if denied == 403:
+            return error_response(
+                CosmosError(
+                    403,
+                    "Insufficient permissions provided in the authorization header for the"
+                    " corresponding request.",
+                )
             )
-        )
+        if denied is not None:
+            return error_response(
+                CosmosError(
+                    401,
+                    "The input authorization token can't serve the request. The wrong key is "
+                    "being used or the expected payload is not built as per the protocol.",
+                )
+            )
     request = Request(method, path, route, headers, body, base_url)
     response: Response | None = None
     try:

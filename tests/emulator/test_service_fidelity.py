@@ -492,3 +492,40 @@ def test_aggregate_with_order_by_is_accepted(container):
         "SELECT VALUE SUM(c.x) FROM c WHERE c.x > 0 ORDER BY c.pk", partition_key="p0"
     )
     assert list(rows) == [6]  # 2 + 4
+
+
+def test_resource_tokens_grant_what_the_permission_allows(cosmosdb_emulator, database, container):
+    from azure.cosmos import CosmosClient
+
+    container.create_item({"id": "d1", "pk": "d1"})
+    container.create_item({"id": "d2", "pk": "d2"})
+    user = database.create_user({"id": "reader"})
+    coll_link = f"dbs/{database.id}/colls/{container.id}"
+    read_coll = user.create_permission(
+        {"id": "coll", "permissionMode": "Read", "resource": coll_link}
+    ).properties["_token"]
+    all_doc = user.create_permission(
+        {"id": "doc", "permissionMode": "All", "resource": f"{coll_link}/docs/d1"}
+    ).properties["_token"]
+
+    reader = CosmosClient(cosmosdb_emulator.endpoint, {coll_link: read_coll})
+    coll = reader.get_database_client(database.id).get_container_client(container.id)
+    assert sorted(d["id"] for d in coll.read_all_items()) == ["d1", "d2"]
+    assert coll.read_item("d2", "d2")["id"] == "d2"
+    assert [d["id"] for d in coll.query_items("SELECT * FROM c", partition_key="d1")] == ["d1"]
+    with pytest.raises(CosmosHttpResponseError) as err:
+        coll.delete_item("d2", "d2")
+    assert err.value.status_code == 403
+    with pytest.raises(CosmosHttpResponseError) as err:
+        reader.get_database_client(database.id).delete_container(container.id)
+    assert err.value.status_code == 403
+
+    writer = CosmosClient(cosmosdb_emulator.endpoint, {f"{coll_link}/docs/d1": all_doc})
+    wcoll = writer.get_database_client(database.id).get_container_client(container.id)
+    assert wcoll.read_item("d1", "d1")["id"] == "d1"
+    wcoll.delete_item("d1", "d1")
+    assert [d["id"] for d in container.read_all_items()] == ["d2"]
+
+    with pytest.raises(CosmosHttpResponseError) as err:
+        CosmosClient(cosmosdb_emulator.endpoint, {coll_link: "type=resource&ver=1.0&sig=nope"})
+    assert err.value.status_code == 401

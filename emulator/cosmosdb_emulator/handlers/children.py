@@ -8,8 +8,8 @@ the feed) and query (``POST`` on the feed with a query body), as in the Cosmos D
 ("Users", "Permissions", "Stored procedures", "Triggers", "User-defined functions").
 
 Scripts are stored, not run: executing a stored procedure answers 400, and triggers and UDFs
-are not applied. A permission carries a ``_token``, but requests signed with a resource token
-are not accepted (only the master key is).
+are not applied. A permission carries a ``_token`` that clients can sign requests with (see
+:mod:`cosmosdb_emulator.resource_tokens`).
 """
 
 from __future__ import annotations
