@@ -54,6 +54,7 @@ from tap_cosmosdb.query_reader import (
 )
 from tap_cosmosdb.records import (
     DELETED_AT_PROPERTY,
+    DOCUMENT_PROPERTY,
     PARTITION_KEY_PROPERTY,
     RESCUED_DATA_PROPERTY,
     change_to_record,
@@ -291,13 +292,17 @@ class CosmosContainerStream(Stream):
         For an INCREMENTAL stream ``_ts`` is ``inclusion: automatic``: it is selected whatever
         the catalog says (singer-sdk's selection mask keeps automatic properties), because its
         value is the bookmark. A catalog that deselects it would otherwise lose it before the
-        bookmark is read.
+        bookmark is read. ``_sdc_rescued_data`` (``document`` in ``schema_mode: document``) is
+        automatic too: selecting some properties must not drop the values rescued from them.
         """
         md = super().metadata
         if not md.root.valid_replication_keys:
             md.root.valid_replication_keys = [REPLICATION_KEY]
+        automatic = [DOCUMENT_PROPERTY if self.document_mode else RESCUED_DATA_PROPERTY]
         if self.replication_method == INCREMENTAL:
-            breadcrumb = ("properties", REPLICATION_KEY)
+            automatic.append(REPLICATION_KEY)
+        for name in automatic:
+            breadcrumb = ("properties", name)
             entry = md.get(breadcrumb)
             if entry is None:
                 entry = Metadata()

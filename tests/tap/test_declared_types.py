@@ -232,3 +232,24 @@ def test_schema_mode_document_emits_the_whole_item(tap_env):
     assert records["b"]["document"]["n"] == "text"
     assert records["b"]["_sdc_partition_key"] == '["q"]'
     assert len(run.schemas("items")) == 1
+
+
+def test_rescued_data_is_kept_when_a_catalog_selects_only_some_properties(tap_env):
+    items = tap_env.container("items")
+    for i in range(4):
+        items.upsert_item({"id": f"d{i}", "pk": "p", "amount": i, "other": "x"})
+    catalog = tap_env.discover()
+    stream = catalog["streams"][0]
+    for entry in stream["metadata"]:
+        if entry["breadcrumb"] == []:
+            entry["metadata"]["selected"] = True
+        elif entry["breadcrumb"][-1] in ("other", RESCUED):
+            entry["metadata"]["selected"] = False
+    rescued = [e for e in stream["metadata"] if e["breadcrumb"] == ["properties", RESCUED]]
+    assert rescued[0]["metadata"]["inclusion"] == "automatic"
+    items.upsert_item({"id": "d1", "pk": "p", "amount": "one", "other": "y"})
+    run = tap_env.run(catalog=catalog)
+    records = _replay(run, "items")
+    assert "other" not in records["d0"]
+    assert records["d1"][RESCUED] == {"amount": "one"}
+    assert records["d1"]["amount"] is None
