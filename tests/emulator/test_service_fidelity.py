@@ -529,3 +529,36 @@ def test_resource_tokens_grant_what_the_permission_allows(cosmosdb_emulator, dat
     with pytest.raises(CosmosHttpResponseError) as err:
         CosmosClient(cosmosdb_emulator.endpoint, {coll_link: "type=resource&ver=1.0&sig=nope"})
     assert err.value.status_code == 401
+
+
+def _plan(emulator, container, query):
+    link = container.container_link
+    headers = {
+        "x-ms-cosmos-is-query-plan-request": "True",
+        "x-ms-documentdb-isquery": "True",
+        "Content-Type": "application/query+json",
+        "x-ms-cosmos-supported-query-features": "Aggregate,Distinct,MultipleOrderBy,OffsetAndLimit,OrderBy,Top",
+    }
+    body = {"query": query, "parameters": []}
+    status, _, raw = raw_request(emulator, "POST", link + "/docs/", body, "docs", link, headers)
+    assert status == 200, raw
+    return json.loads(raw)["queryInfo"]
+
+
+def test_query_plan_describes_the_query(cosmosdb_emulator, container):
+    info = _plan(cosmosdb_emulator, container, "Select top 10 value count(c.id) from c")
+    assert (info["top"], info["aggregates"], info["hasSelectValue"]) == (10, ["Count"], True)
+    assert (info["orderBy"], info["distinctType"], info["offset"]) == ([], "None", None)
+    info = _plan(
+        cosmosdb_emulator, container, "SELECT * FROM r ORDER BY r._ts DESC OFFSET 5 LIMIT 10"
+    )
+    assert (info["orderBy"], info["orderByExpressions"]) == (["Descending"], ["r._ts"])
+    assert (info["offset"], info["limit"], info["top"], info["aggregates"]) == (5, 10, None, [])
+    info = _plan(cosmosdb_emulator, container, "SELECT DISTINCT VALUE c.id FROM c ORDER BY c.id")
+    assert info["distinctType"] == "Ordered"
+    assert info["rewrittenQuery"]
+    assert _plan(cosmosdb_emulator, container, "SELECT DISTINCT c.a FROM c")["distinctType"] == (
+        "Unordered"
+    )
+    info = _plan(cosmosdb_emulator, container, "SELECT VALUE AVG(c.n) FROM c")
+    assert info["aggregates"] == ["Average"]

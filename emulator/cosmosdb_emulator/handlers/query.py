@@ -428,19 +428,62 @@ def query_resources(request: Request, texts: list[str], rid: str, key: str) -> R
     return text_response(200, f'{{"_rid":"{rid}","{key}":{dumps(rows)},"_count":{len(rows)}}}')
 
 
-def query_plan(app: App, request: Request) -> Response:
-    """A minimal query plan (only requested if a client insists on plan mode).
+_AGGREGATE_PLAN_NAMES = {
+    "COUNT": "Count",
+    "SUM": "Sum",
+    "AVG": "Average",
+    "MIN": "Min",
+    "MAX": "Max",
+}
 
-    The plan has no rewrite and ``distinctType: None``; the server answers each per-range
-    request with full semantics itself.
+
+def query_plan(app: App, request: Request) -> Response:
+    """The query plan (``x-ms-cosmos-is-query-plan-request``), describing the query.
+
+    ``queryInfo`` carries what the service reports: ``top``, ``offset``, ``limit``,
+    ``orderBy`` (``Ascending``/``Descending``), ``aggregates`` (``Count``, ``Sum``, ``Average``,
+    ``Min``, ``Max``), ``distinctType`` (``None``, ``Ordered`` with ORDER BY, else
+    ``Unordered``) and ``hasSelectValue`` (field names as read by azure-cosmos 4.17.1
+    ``_execution_context/query_execution_info.py``). The emulator answers every query itself
+    and never asks a client for client-side execution (sub-status 1004), so
+    ``rewrittenQuery`` is the query as given and one range covers the container.
+
+    Raises:
+        CosmosError: 400 if the query does not compile.
     """
-    text, _ = _parse_body(request)
+    engine = _engine()
+    text, params = _parse_body(request)
+    try:
+        compiled = engine.compile_query(text, params)
+    except engine.QueryError as exc:
+        raise bad_request(str(exc)) from exc
+    distinct = "None"
+    if compiled.has_distinct:
+        distinct = "Ordered" if compiled.has_order_by else "Unordered"
+    query_info = {
+        "distinctType": distinct,
+        "top": compiled.top,
+        "offset": compiled.offset,
+        "limit": compiled.limit,
+        "orderBy": ["Descending" if desc else "Ascending" for _, desc in compiled.order_by],
+        "orderByExpressions": [
+            ".".join([compiled.alias or "c", *(str(p) for p in path)]) if path else ""
+            for path, _ in compiled.order_by
+        ],
+        "groupByExpressions": [],
+        "groupByAliases": [],
+        "aggregates": [_AGGREGATE_PLAN_NAMES[name] for name in compiled.aggregate_names],
+        "groupByAliasToAggregateType": {},
+        "rewrittenQuery": text,
+        "hasSelectValue": bool(compiled.is_value),
+        "dCountInfo": None,
+        "hasNonStreamingOrderBy": False,
+    }
     plan = {
         "partitionedQueryExecutionInfoVersion": 2,
-        "queryInfo": {"distinctType": "None", "rewrittenQuery": "", "hasSelectValue": False},
+        "queryInfo": query_info,
         "queryRanges": [{"min": "", "max": "FF", "isMinInclusive": True, "isMaxInclusive": False}],
     }
-    _ = text
     return text_response(200, dumps(plan))
 
 

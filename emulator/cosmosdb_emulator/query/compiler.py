@@ -182,6 +182,11 @@ class CompiledQuery:
             items.append((name, compiled.fn))
         self._items = items
 
+    @property
+    def aggregate_names(self) -> list[str]:
+        """Upper-case names of the aggregates in the SELECT clause, in order."""
+        return [name for name, _ in self._aggregates]
+
     def _compile_order_by(self, order_by: Tree | None) -> None:
         self.has_order_by = order_by is not None
         self._order: list[tuple[Fn, bool]] = []
