@@ -38,6 +38,8 @@ class LineNumberingReader(SingerReader):
         """Create the reader."""
         super().__init__()
         self.line_number = 0
+        #: ``version`` of the message being handled (FULL_TABLE syncs), or None.
+        self.message_version: t.Any = None
 
     def deserialize_json(self, line: str) -> dict:
         """Parse one line.
@@ -102,6 +104,7 @@ class LineNumberingReader(SingerReader):
                 raise TargetCosmosDBError(
                     f"Input line {self.line_number}: unknown or missing message type {kind!r}"
                 )
+            self.message_version = message.get("version")
             try:
                 callback(message)
             except TargetCosmosDBError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import itertools
 import typing as t
 from dataclasses import dataclass, field
 
@@ -16,6 +18,7 @@ from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.batching import WriteItem, dedupe, estimate_operation_bytes
 from target_cosmosdb.documents import (
     MAX_DOCUMENT_BYTES,
+    SYSTEM_PROPERTIES,
     NonFiniteNumberError,
     check_size,
     document_size,
@@ -47,6 +50,8 @@ class StreamTotals:
         container: Container the stream writes to (None until a sink was set up).
         limiter: That container's AIMD limiter (None until a sink was set up).
         id_choice: Where ids come from, as last logged (:meth:`IdStrategy.describe`).
+        pending_activation: Highest ACTIVATE_VERSION received for the stream; documents of
+            older versions are retired once every record is written (end of input).
     """
 
     stats: WriteStats = field(default_factory=WriteStats)
@@ -54,6 +59,7 @@ class StreamTotals:
     container: str | None = None
     limiter: AdaptiveLimiter | None = None
     id_choice: str | None = None
+    pending_activation: int | None = None
 
     def summary(self, stream: str, request_units: float) -> str:
         """Return the stream's closing summary line.
@@ -86,6 +92,15 @@ class StreamTotals:
             details.append(f"{st.retries} retries")
         return text + (f" ({', '.join(details)})" if details else "")
 
+
+#: Document property holding the stream version (ACTIVATE_VERSION) a record was sent with.
+TABLE_VERSION = "_sdc_table_version"
+#: Documents of older versions retired per query on ACTIVATE_VERSION.
+RETIRE_PAGE = 1000
+#: Documents of versions older than ``@version`` (hard_delete).
+RETIRE_QUERY = "SELECT * FROM c WHERE c._sdc_table_version < @version"
+#: The same, not yet marked deleted (soft delete).
+MARK_QUERY = RETIRE_QUERY + " AND (NOT IS_DEFINED(c._sdc_deleted_at) OR IS_NULL(c._sdc_deleted_at))"
 
 _ACTIONS: dict[str, t.Literal["upsert", "create", "patch"]] = {
     "upsert": "upsert",
@@ -357,6 +372,9 @@ class CosmosDBSink(BatchSink):
                 f"{self._name_record(record, line)} id {doc_id!r}: {exc}"
             ) from None
         doc["id"] = doc_id
+        version = self._record_version()
+        if version is not None:
+            doc[TABLE_VERSION] = version
         deleted = self.hard_delete and record.get("_sdc_deleted_at") is not None
         pk: pkmod.PartitionKeyValue | None = None
         try:
@@ -418,6 +436,133 @@ class CosmosDBSink(BatchSink):
             super().mark_drained()
         finally:
             self.cosmos_target.end_drain()
+
+    # -- ACTIVATE_VERSION -----------------------------------------------------------------------
+
+    def _record_version(self) -> t.Any:
+        """The stream version of the record being handled (``version`` of its message).
+
+        A BATCH message may omit it; its records then belong to the version the stream last
+        activated (singer-sdk taps send ACTIVATE_VERSION before a full table's records).
+        """
+        version = self.cosmos_target.message_version
+        if version is None and self.cosmos_target.record_origin is not None:
+            version = self.totals.pending_activation
+        return version
+
+    def activate_version(self, new_version: int) -> None:
+        """Note an ACTIVATE_VERSION; older documents are retired once every record is written.
+
+        The cleanup runs at the end of the input (:meth:`retire_older_versions`), after the
+        final drain, so the container is never emptied while the new version is loading and
+        a failed run retires nothing.
+
+        Args:
+            new_version: The activated version (singer-sdk: the tap's start, epoch seconds).
+
+        Raises:
+            TargetCosmosDBError: If the version is not an integer, or every stream shares one
+                container (setting ``container``): documents of other streams could go.
+        """
+        if isinstance(new_version, bool) or not isinstance(new_version, int):
+            raise TargetCosmosDBError(
+                f"Input line {self.cosmos_target.line_number}: ACTIVATE_VERSION for stream "
+                f"'{self.stream_name}' has a non-integer version {new_version!r}"
+            )
+        if self.config.get("container"):
+            raise TargetCosmosDBError(
+                f"Stream '{self.stream_name}': ACTIVATE_VERSION cannot be honoured while every "
+                f"stream shares container '{self.config['container']}' (setting 'container'): "
+                "retiring old versions could remove other streams' documents. Unset "
+                "'container', or set 'process_activate_version_messages' to false to ignore it"
+            )
+        current = self.totals.pending_activation
+        self.totals.pending_activation = max(current or new_version, new_version)
+        self.logger.info(
+            "Stream '%s': ACTIVATE_VERSION %s; documents of older versions will be %s once "
+            "every record is written",
+            self.stream_name,
+            new_version,
+            "deleted (hard_delete)" if self.hard_delete else "marked with _sdc_deleted_at",
+        )
+
+    def retire_older_versions(self, version: int) -> int:
+        """Delete or mark every document of the stream whose ``_sdc_table_version`` < ``version``.
+
+        Documents are found with a cross-partition query (RU-metered, throttling-aware: each
+        query goes through the writer's admission and retry rules) and deleted
+        (``hard_delete``) or upserted with ``_sdc_deleted_at`` through the writer (batches or
+        point operations, retries, dead letters). Only documents with an older version are
+        ever touched, so a crash during the cleanup never affects a current document and the
+        next activation finishes the job.
+
+        Args:
+            version: The activated version.
+
+        Returns:
+            Documents retired.
+
+        Raises:
+            TargetCosmosDBError: If a document keeps coming back (it could not be retired).
+        """
+        query = RETIRE_QUERY if self.hard_delete else MARK_QUERY
+        parameters: list[dict[str, t.Any]] = [{"name": "@version", "value": version}]
+        proxy = self.container.proxy
+        deleted_at = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        seen: set[tuple[t.Any, ...]] = set()
+        retired = queries = 0
+        with self.cosmos_target.resources.meter.scope(self.stream_name):
+            while True:
+                queries += 1
+                docs = self.writer.request(
+                    lambda: list(
+                        itertools.islice(
+                            proxy.query_items(
+                                query,
+                                parameters=parameters,
+                                enable_cross_partition_query=True,
+                                max_item_count=RETIRE_PAGE,
+                            ),
+                            RETIRE_PAGE,
+                        )
+                    )
+                )
+                if not docs:
+                    break
+                items = []
+                for doc in docs:
+                    pk = pkmod.extract(doc, self.pk_paths)
+                    key = (*pkmod.group_key(pk), doc["id"])
+                    if key in seen:
+                        raise TargetCosmosDBError(
+                            f"Stream '{self.stream_name}': document id {doc['id']!r} partition "
+                            f"key {pkmod.describe(pk)} of version {doc.get(TABLE_VERSION)} could "
+                            f"not be retired on ACTIVATE_VERSION {version}"
+                        )
+                    seen.add(key)
+                    if self.hard_delete:
+                        items.append(
+                            WriteItem(self.stream_name, None, doc["id"], pk, "delete", None, 0)
+                        )
+                        continue
+                    body = {k: v for k, v in doc.items() if k not in SYSTEM_PROPERTIES}
+                    body["_sdc_deleted_at"] = deleted_at
+                    size = estimate_operation_bytes(body)
+                    items.append(
+                        WriteItem(self.stream_name, None, doc["id"], pk, "upsert", body, size)
+                    )
+                self.writer.write(items)
+                retired += len(items)
+        self.logger.info(
+            "Stream '%s': ACTIVATE_VERSION %s: %d documents of older versions %s (%d queries)",
+            self.stream_name,
+            version,
+            retired,
+            "deleted" if self.hard_delete else "marked with _sdc_deleted_at",
+            queries,
+        )
+        self.emit_metrics()
+        return retired
 
     # -- metrics --------------------------------------------------------------------------------
 

@@ -172,6 +172,7 @@ class TargetCosmosDB(Target):
     message_reader_class = LineNumberingReader
     capabilities: t.ClassVar[list[t.Any]] = [
         PluginCapabilities.ABOUT,
+        PluginCapabilities.ACTIVATE_VERSION,
         PluginCapabilities.BATCH,
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.FLATTENING,
@@ -262,6 +263,11 @@ class TargetCosmosDB(Target):
     def line_number(self) -> int | None:
         """Number (1-based) of the input line being handled, when the reader tracks it."""
         return getattr(self.message_reader, "line_number", None)
+
+    @property
+    def message_version(self) -> t.Any:
+        """``version`` of the message being handled (a FULL_TABLE sync's stream version)."""
+        return getattr(self.message_reader, "message_version", None)
 
     # -- BATCH messages -------------------------------------------------------------------------
 
@@ -417,7 +423,11 @@ class TargetCosmosDB(Target):
         super()._handle_termination(signum, frame)
 
     def process_endofpipe(self) -> None:
-        """Drain everything, emit the final STATE, then log the one-line summary."""
+        """Drain everything, retire older versions (ACTIVATE_VERSION), emit the final STATE.
+
+        Then log the summary lines.
+        """
+        self._retire_older_versions()
         super().process_endofpipe()
         if self.dead_letters is not None:
             self.dead_letters.close()
@@ -435,6 +445,30 @@ class TargetCosmosDB(Target):
             The stream's :class:`~target_cosmosdb.sinks.StreamTotals`.
         """
         return self.stream_totals.setdefault(stream, StreamTotals())
+
+    def _retire_older_versions(self) -> None:
+        """Write every buffered record, then retire documents of versions older than activated.
+
+        Runs as a drain (a termination signal aborts it without emitting STATE); only
+        documents with an older ``_sdc_table_version`` are touched, so it is safe to interrupt.
+        """
+        pending = {
+            name: totals.pending_activation
+            for name, totals in self.stream_totals.items()
+            if totals.pending_activation is not None
+        }
+        if not pending:
+            return
+        self._drain_all(list(self._sinks_to_clear), 1)
+        self._drain_all(list(self._sinks_active.values()), self.max_parallelism)
+        self.begin_drain()
+        try:
+            for name, version in sorted(pending.items()):
+                sink = self._sinks_active.get(name)
+                if isinstance(sink, CosmosDBSink) and version is not None:
+                    sink.retire_older_versions(version)
+        finally:
+            self.end_drain()
 
     def summary(self) -> list[str]:
         """Return the closing summary: one line per stream, then one for the whole run.

@@ -577,6 +577,23 @@ class BatchWriter:
             )
         return result
 
+    def request(self, func: Callable[[], t.Any]) -> t.Any:
+        """Run one request (e.g. a query page) under the writer's admission and retry rules.
+
+        Args:
+            func: Makes the request; called again on a 429 (after the service's retry-after,
+                without limit) or a transient error (bounded, with backoff).
+
+        Returns:
+            What ``func`` returns.
+
+        Raises:
+            TargetCosmosDBError: When transient errors persist.
+            TerminatedDuringDrain: When aborted by a termination signal.
+            CosmosHttpResponseError: For any other service error.
+        """
+        return self._call(func, [])
+
     # -- retries --------------------------------------------------------------------------------
 
     def _call(self, func: Callable[[], t.Any], items: Sequence[WriteItem]) -> t.Any:
