@@ -61,6 +61,7 @@ the tap's :data:`INFERRED_DESCRIPTION`) is honoured as written: nodes without ``
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import typing as t
 from collections.abc import Iterable, Mapping
@@ -119,11 +120,13 @@ def json_type(value: t.Any) -> str:
     return "string"
 
 
+@functools.lru_cache(maxsize=8192)
 def is_datetime(value: str) -> bool:
     """Tell whether a string is an RFC 3339 date-time with an offset (``Z`` or ``±hh:mm``).
 
-    Called for every record's date-time properties, so the layout is checked by position
-    before ``datetime.fromisoformat`` validates the digits and the calendar.
+    Called for every record's date-time properties, so answers are cached (many documents
+    share a timestamp, e.g. an hour) and the layout is checked by position before
+    ``datetime.fromisoformat`` validates the digits and the calendar.
 
     Args:
         value: The string.
