@@ -370,7 +370,7 @@ def test_users_and_permissions_crud(database, container):
         bob.get_permission("p2")
 
 
-def test_scripts_are_stored_not_run(container):
+def test_scripts_are_stored(container):
     scripts = container.scripts
     sproc = scripts.create_stored_procedure({"id": "sp", "body": "function () {}"})
     assert sproc["body"] == "function () {}"
@@ -383,9 +383,6 @@ def test_scripts_are_stored_not_run(container):
     assert [s["id"] for s in scripts.list_user_defined_functions()] == ["f"]
     replaced = scripts.replace_user_defined_function("f", {"id": "f", "body": "function () {}"})
     assert replaced["body"] == "function () {}"
-    with pytest.raises(CosmosHttpResponseError) as err:
-        scripts.execute_stored_procedure("sp", partition_key="x")
-    assert err.value.status_code == 400
     scripts.delete_trigger("t")
     with pytest.raises(CosmosResourceNotFoundError):
         scripts.get_trigger("t")
@@ -562,3 +559,60 @@ def test_query_plan_describes_the_query(cosmosdb_emulator, container):
     )
     info = _plan(cosmosdb_emulator, container, "SELECT VALUE AVG(c.n) FROM c")
     assert info["aggregates"] == ["Average"]
+
+
+SPROC_WRITE = """function (prefix, n) {
+    var coll = getContext().getCollection();
+    for (var i = 0; i < n; i++) {
+        var ok = coll.createDocument(coll.getSelfLink(), {id: prefix + i, pk: "p"}, {},
+            function (err, doc) { if (err) throw err; console.log("created %s", doc.id); });
+        if (!ok) throw new Error("not accepted");
+    }
+    coll.queryDocuments(coll.getSelfLink(), "SELECT VALUE COUNT(1) FROM c", {},
+        function (err, rows) { getContext().getResponse().setBody({count: rows[0]}); });
+}"""
+
+
+def test_stored_procedures_run_in_one_transaction(container):
+    scripts = container.scripts
+    scripts.create_stored_procedure({"id": "write", "body": SPROC_WRITE})
+    result = scripts.execute_stored_procedure(
+        "write", partition_key="p", params=["a", 3], enable_script_logging=True
+    )
+    assert result == {"count": 3}
+    logs = container.scripts.client_connection.last_response_headers[
+        "x-ms-documentdb-script-log-results"
+    ]
+    assert logs == "created%20a0%0Acreated%20a1%0Acreated%20a2"
+    # "a1" exists: the create fails, the script throws, and "b0"..."b2" are rolled back.
+    scripts.create_stored_procedure(
+        {"id": "clash", "body": SPROC_WRITE.replace("prefix + i", '(i == 2 ? "a1" : prefix + i)')}
+    )
+    with pytest.raises(CosmosHttpResponseError) as err:
+        scripts.execute_stored_procedure("clash", partition_key="p", params=["b", 3])
+    assert err.value.status_code == 400
+    assert sorted(d["id"] for d in container.read_all_items()) == ["a0", "a1", "a2"]
+    # Documents of another partition key are refused.
+    scripts.create_stored_procedure(
+        {
+            "id": "other",
+            "body": "function () { getContext().getCollection().createDocument("
+            "__.getSelfLink(), {id: 'z', pk: 'q'}); }",
+        }
+    )
+    with pytest.raises(CosmosHttpResponseError) as err:
+        scripts.execute_stored_procedure("other", partition_key="p")
+    assert err.value.status_code == 400
+    scripts.create_stored_procedure(
+        {
+            "id": "append",
+            "body": "function () { for (var i = 0; i < 4; i++) "
+            "getContext().getResponse().appendValue('Body', i); }",
+        }
+    )
+    assert scripts.execute_stored_procedure("append", partition_key="p") == "0123"
+    scripts.create_stored_procedure({"id": "spin", "body": "function () { while (true) {} }"})
+    with pytest.raises(CosmosHttpResponseError) as err:
+        scripts.execute_stored_procedure("spin", partition_key="p")
+    assert err.value.status_code == 408
+    assert len(list(container.read_all_items())) == 3

@@ -7,8 +7,8 @@ which may rename), delete (``DELETE``, 204; a user's permissions go with it), li
 the feed) and query (``POST`` on the feed with a query body), as in the Cosmos DB REST docs
 ("Users", "Permissions", "Stored procedures", "Triggers", "User-defined functions").
 
-Scripts are stored, not run: executing a stored procedure answers 400, and triggers and UDFs
-are not applied. A permission carries a ``_token`` that clients can sign requests with (see
+Stored procedures run (:mod:`cosmosdb_emulator.scripts`); triggers and UDFs are stored but not
+applied. A permission carries a ``_token`` that clients can sign requests with (see
 :mod:`cosmosdb_emulator.resource_tokens`).
 """
 
@@ -19,13 +19,14 @@ import os
 import sqlite3
 import time
 from typing import Any
+from urllib.parse import quote
 
-from cosmosdb_emulator import catalog, rids
+from cosmosdb_emulator import catalog, rids, scripts
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.catalog import new_etag, validate_id
 from cosmosdb_emulator.errors import CosmosError, bad_request, conflict
 from cosmosdb_emulator.handlers import query
-from cosmosdb_emulator.handlers.common import container
+from cosmosdb_emulator.handlers.common import container, partition_key
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
 
 FEED_KEYS = {
@@ -228,10 +229,26 @@ def delete(app: App, request: Request) -> Response:
 
 
 def execute(app: App, request: Request) -> Response:
-    """``POST`` on a stored procedure: running scripts is not emulated (400)."""
+    """``POST`` on a stored procedure: run it in the request's logical partition.
+
+    The body is the JSON array of arguments; the response body is what the script set with
+    ``setBody``/``appendValue``. See :mod:`cosmosdb_emulator.scripts`.
+    """
     if request.route.child_type != "sprocs":
         raise CosmosError(405, f"Method POST is not allowed on {request.route.child_type}.")
-    with app.store.read() as conn:
-        parent_rid, _ = _parent(conn, request)
-        _find(conn, parent_rid, "sprocs", request.route.document or "", request.route.rid_based)
-    raise bad_request("Executing stored procedures is not supported by this emulator.")
+    params = request.json() if request.body else []
+    pk = partition_key(request, required=True)
+    assert pk is not None
+    with app.store.write() as conn:
+        info = container(conn, request)
+        sproc = _find(
+            conn, info.rid, "sprocs", request.route.document or "", request.route.rid_based
+        )
+        alt_link = f"dbs/{info.db_id}/colls/{info.id}"
+        outcome = scripts.run_stored_procedure(
+            conn, info, str(sproc["body"]), params, pk.for_version(info.version), alt_link
+        )
+    headers: dict[str, str] = {}
+    if request.headers.flag("x-ms-documentdb-script-enable-logging"):
+        headers["x-ms-documentdb-script-log-results"] = quote("\n".join(outcome.logs))
+    return text_response(200, outcome.body, headers)
