@@ -337,7 +337,7 @@ def test_state_of_another_layout_is_refused(tap_env):
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"shard_count": 0}, "Setting 'shard_count' must be at least 1, not 0"),
+        ({"shard_count": 0}, "0 is less than the minimum of 1 in config['shard_count']"),
         ({"shard_count": 3, "shard_index": 3}, "Setting 'shard_index' must be between 0 and"),
     ],
 )
