@@ -13,7 +13,12 @@ STATE (see README.md, "State")::
     {"bookmarks": {"<container>": {"partitions": [
         {"context": {"range_min": "", "range_max": "3FFF…"},
          "continuation": "<base64 token>", "last_lsn": 42, "mode": "LatestVersion"}, …],
-        "shard": {"index": 0, "count": 1}}}}
+        "shard": {"index": 0, "count": 1},
+        "declared_schema": {"<property>": {"type": ["number", "null"]}, …}}}}
+
+``declared_schema`` keeps the type declared for each top-level property, so later runs declare
+the same (:meth:`CosmosContainerStream.declare_from_state`); values that do not fit go to
+``_sdc_rescued_data`` (:meth:`CosmosContainerStream.post_process`).
 
 With ``shard_count`` > 1 (see :mod:`tap_cosmosdb.shards`) the partitions are the intersections of
 the shard's EPK slice with the physical ranges, and queries are scoped to the slice.
