@@ -26,7 +26,14 @@ def test_type_changes_copy_exactly_across_two_runs(cosmosdb_emulator, database_n
     )
     for i in range(20):
         source.upsert_item(
-            {"id": f"d{i}", "pk": f"p{i % 3}", "amount": i, "flag": True, "meta": {"a": i}}
+            {
+                "id": f"d{i}",
+                "pk": f"p{i % 3}",
+                "amount": i,
+                "flag": True,
+                "meta": {"a": i},
+                "always_null": None,
+            }
         )
     destination_db = f"{database_name}_copy"
     tap_cfg = write_config(tmp_path / "tap.json", _config(emu, database_name))
