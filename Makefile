@@ -39,12 +39,18 @@ $(MELTANO_VENV)/.installed: meltano.yml $(PYPROJECTS)
 		$(MELTANO_VENV)/bin/meltano install
 	touch $@
 
-# A Singer tap nobody here wrote, in its own virtualenv, for tests/target/test_external_tap.py.
-external-taps: .venv-tap-jsonl/.installed
+# Singer taps nobody here wrote, each in its own virtualenv, for tests/target/test_external_tap.py
+# and tests/target/test_tap_postgres.py.
+external-taps: .venv-tap-jsonl/.installed .venv-tap-postgres/.installed
 
 .venv-tap-jsonl/.installed: | install
 	$(BIN)/uv venv -q --clear --python $(BIN)/python .venv-tap-jsonl
 	$(BIN)/uv pip install -q --compile-bytecode --python .venv-tap-jsonl/bin/python tap-jsonl==0.3.1
+	touch $@
+
+.venv-tap-postgres/.installed: | install
+	$(BIN)/uv venv -q --clear --python $(BIN)/python .venv-tap-postgres
+	$(BIN)/uv pip install -q --compile-bytecode --python .venv-tap-postgres/bin/python meltanolabs-tap-postgres==0.10.0
 	touch $@
 
 # Third-party warehouse loaders, each in its own virtualenv, for tests/compat (issue 11).
@@ -106,4 +112,4 @@ $(CONFORMANCE_VENV)/.installed: conformance/requirements.txt emulator/pyproject.
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .venv-tap-jsonl .venv-compat-* $(CONFORMANCE_VENV) conformance/.cache .meltano output .demo
+	rm -rf $(VENV) $(MELTANO_VENV) .venv-tap-jsonl .venv-tap-postgres .venv-compat-* $(CONFORMANCE_VENV) conformance/.cache .meltano output .demo
