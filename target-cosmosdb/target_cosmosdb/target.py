@@ -147,8 +147,9 @@ def target_properties() -> th.PropertiesList:
             th.IntegerType(minimum=1, maximum=MAX_CONCURRENCY),
             default=16,
             description=(
-                "Most transactional batches in flight at once. Lowered automatically (halved) "
-                "while Cosmos DB throttles (429) and raised slowly again on success."
+                "Most requests (transactional batches or point operations) in flight at once, "
+                "1 to 512; the HTTP connection pool is sized to match. Lowered automatically "
+                "(halved) while Cosmos DB throttles (429) and raised slowly again on success."
             ),
         ),
         th.Property(
