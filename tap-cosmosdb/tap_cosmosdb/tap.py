@@ -15,7 +15,7 @@ from azure.cosmos.exceptions import CosmosHttpResponseError
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, MappingError
 from singer_sdk.helpers import _state
 from singer_sdk.helpers.capabilities import TapCapabilities
 from singer_sdk.plugin_base import SingerCommand
@@ -82,6 +82,7 @@ ONE_LINE_ERRORS: tuple[type[Exception], ...] = (
     StreamSettingError,
     CosmosHttpResponseError,
     AzureError,
+    MappingError,
 )
 
 
@@ -188,6 +189,8 @@ class _OneLineErrorCommand(SingerCommand):
                         StreamSettingError,
                     ),
                 )
+                else f"Setting 'stream_maps': {exc}"
+                if isinstance(exc, MappingError)
                 else describe_error(exc)
             )
             message = " ".join(message.split())

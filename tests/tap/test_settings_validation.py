@@ -49,6 +49,8 @@ BAD_SETTINGS: list[tuple[dict, str]] = [
     ({"database": "a/b"}, "Setting 'database'"),
     ({"max_object_properties": 0}, "max_object_properties"),
     ({"schema_mode": "tables"}, "schema_mode"),
+    ({"stream_maps": {"items": {"x": "1 +"}}}, "Setting 'stream_maps'"),
+    ({"stream_maps": {"items": {"x": "no_such_function(n)"}}}, "Setting 'stream_maps'"),
 ]
 
 
