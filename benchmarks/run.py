@@ -8,7 +8,8 @@ synthetic set of ~1 KB documents, then measures (see benchmarks/README.md):
 3. ``tap-cosmosdb | target-cosmosdb`` end to end;
 4. RU/s consumed while loading into a container provisioned at 400 RU/s, ÷ 400;
 5. peak RSS of tap and target at two sizes of small synthetic documents;
-6. the emulator alone (``emulator_bench.py``) and sharded taps (``shards_bench.py``);
+6. the emulator alone (``emulator_bench.py``), sharded taps (``shards_bench.py``) and the
+   target into a ``/id`` and a low-cardinality key (``target_keys_bench.py``);
 7. pyinstrument profiles of tap and target (``benchmarks/profiles/``).
 
 Usage::
@@ -50,6 +51,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "ru_docs": 4_000,
         "profile_docs": 50_000,
         "emulator_docs": 40_000,
+        "target_key_docs": 100_000,
     },
     "small": {
         "flights_limit": 20_000,
@@ -58,6 +60,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "ru_docs": 600,
         "profile_docs": 5_000,
         "emulator_docs": 10_000,
+        "target_key_docs": 5_000,
     },
 }
 SYNTHETIC_BYTES = 1024
@@ -78,6 +81,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--memory-small", type=int, default=100_000)
     parser.add_argument("--ru-docs", type=int, help="records loaded at 400 RU/s")
     parser.add_argument("--emulator-docs", type=int, help="--docs for emulator_bench.py")
+    parser.add_argument("--target-key-docs", type=int, help="--docs for target_keys_bench.py")
     parser.add_argument("--profile-docs", type=int, help="records in the target's profile run")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--helpers", action=argparse.BooleanOptionalAction, default=True,
@@ -234,6 +238,13 @@ def main(argv: list[str] | None = None) -> int:
             bench, "shards_bench.py", ["--docs", str(args.emulator_docs)], timeout=300
         )
         t = lap("shards_bench", t)
+        print("target by partition-key cardinality (target_keys_bench.py)", flush=True)
+        results["target_keys_bench"] = phases.helper_bench(
+            bench, "target_keys_bench.py", ["--docs", str(args.target_key_docs)], timeout=900
+        )
+        for row in results["target_keys_bench"].get("rows", []):
+            bench.row(**row)
+        t = lap("target_keys_bench", t)
     if bench.profiles:
         results["profiles"] = phases.render_profiles(bench, HERE / "profiles")
     timings["total"] = round(time.perf_counter() - began, 1)
