@@ -71,7 +71,7 @@ def authorize(app: App, method: str, path: str, headers: Headers) -> int | None:
     except UnicodeDecodeError:
         return 403
     if request[: len(resource)] == resource:
-        if permission.get("permissionMode") == "All" or _is_read(method, headers):
+        if str(permission.get("permissionMode", "")).lower() == "all" or _is_read(method, headers):
             return None
         return 403
     if method == "GET":

@@ -616,3 +616,24 @@ def test_stored_procedures_run_in_one_transaction(container):
         scripts.execute_stored_procedure("spin", partition_key="p")
     assert err.value.status_code == 408
     assert len(list(container.read_all_items())) == 3
+
+
+def test_count_of_a_partition_is_index_only(container):
+    for i in range(7):
+        container.create_item({"id": str(i), "pk": "a" if i < 5 else "b"})
+    rows = container.query_items(
+        "SELECT VALUE COUNT(1) FROM c", partition_key="a", populate_query_metrics=True
+    )
+    assert list(rows) == [5]
+    raw = rows.get_response_headers()["x-ms-documentdb-query-metrics"]
+    assert dict(kv.split("=", 1) for kv in raw.split(";"))["retrievedDocumentCount"] == "0"
+    everything = container.query_items(
+        "select value count(1) from c", enable_cross_partition_query=True
+    )
+    assert list(everything) == [7]
+
+
+def test_math_functions_in_queries(container):
+    container.create_item({"id": "a", "pk": "x", "v": 5})
+    query = "SELECT VALUE [POWER(c.v, 2), SQRT(16), SQUARE(c.v), LOG10(1000), SIGN(-c.v)] FROM c"
+    assert list(container.query_items(query, partition_key="x")) == [[25, 4, 25, 3, -1]]

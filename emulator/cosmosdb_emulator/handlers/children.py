@@ -95,13 +95,12 @@ def _validate(ctype: str, body: dict[str, Any]) -> dict[str, Any]:
             raise bad_request("permissionMode must be 'Read' or 'All'.")
         if not isinstance(out.get("resource"), str) or not out["resource"]:
             raise bad_request("A permission needs a 'resource' link.")
-        out["permissionMode"] = mode
     if ctype == "triggers":
         ttype = _TRIGGER_TYPES.get(str(out.get("triggerType", "")).lower())
         op = _TRIGGER_OPERATIONS.get(str(out.get("triggerOperation", "")).lower())
         if ttype is None or op is None:
             raise bad_request("A trigger needs triggerType (Pre/Post) and triggerOperation.")
-        out["triggerType"], out["triggerOperation"] = ttype, op
+    # Values are checked without regard to case and stored as sent, as the service does.
     return out
 
 

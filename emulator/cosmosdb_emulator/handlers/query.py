@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 import uuid
@@ -319,6 +320,15 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
         raise bad_request(str(exc)) from exc
     if not point:
         lo, hi, point = _narrow_by_equality(info, compiled, lo, hi)
+    if not token and _COUNT_ALL.match(text) and not params:
+        # Index-only: counted by SQLite without reading a document (retrievedDocumentCount 0).
+        with app.store.read() as conn:
+            (count,) = conn.execute(
+                "SELECT COUNT(*) FROM docs WHERE coll_rid=? AND epk>=? AND epk<?",
+                (info.rid, lo, hi),
+            ).fetchone()
+        body = f'{{"_rid":"{info.rid}","Documents":[{int(count)}],"_count":1}}'
+        return text_response(200, body, {"x-ms-item-count": "1"}), info, point
     order = stream_order(compiled)
     if order is not None:
         response = _run_streaming(
@@ -383,6 +393,7 @@ def _narrow_by_equality(
 
 
 _MISSING = object()
+_COUNT_ALL = re.compile(r"^\s*SELECT\s+VALUE\s+COUNT\s*\(\s*1\s*\)\s+FROM\s+\w+\s*$", re.I)
 
 
 def _run_streaming(

@@ -112,6 +112,32 @@ def _replace(s: Any, old: Any, new: Any) -> Any:
     return s.replace(old, new) if _is_str(s, old, new) else UNDEFINED
 
 
+def _whole(value: float) -> Any:
+    """A float result as the service writes it: integral values as integers."""
+    if math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _math(fn: Callable[..., float]) -> Callable[..., Any]:
+    """A numeric function; non-numbers and domain errors give undefined."""
+
+    def call(*args: Any) -> Any:
+        if not all(is_number(a) for a in args):
+            return UNDEFINED
+        try:
+            result = fn(*(float(a) for a in args))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return UNDEFINED
+        return _whole(result) if math.isfinite(result) else UNDEFINED
+
+    return call
+
+
+def _log(x: float, base: float = math.e) -> float:
+    return math.log(x, base)
+
+
 def _type_check(*types: type) -> Callable[[Any], bool]:
     return lambda v: type(v) in types
 
@@ -152,6 +178,15 @@ FUNCTIONS: dict[str, Function] = {
         Function("FLOOR", 1, 1, _num_fn(math.floor)),
         Function("CEILING", 1, 1, _num_fn(math.ceil)),
         Function("ROUND", 1, 1, _num_fn(_round)),
+        Function("POWER", 2, 2, _math(math.pow)),
+        Function("SQRT", 1, 1, _math(math.sqrt)),
+        Function("SQUARE", 1, 1, _math(lambda x: x * x)),
+        Function("EXP", 1, 1, _math(math.exp)),
+        Function("LOG", 1, 2, _math(_log)),
+        Function("LOG10", 1, 1, _math(math.log10)),
+        Function("SIGN", 1, 1, _math(lambda x: float((x > 0) - (x < 0)))),
+        Function("TRUNC", 1, 1, _math(lambda x: float(math.trunc(x)))),
+        Function("PI", 0, 0, lambda: math.pi),
     )
 }
 """Scalar functions by upper-case name. Anything else is ``Unsupported construct: function X``."""
