@@ -237,3 +237,20 @@ def test_records_then_batch_keep_input_order(target, tmp_path):
     docs = target.documents("s")
     assert docs["k"]["v"] == "batch"
     assert docs["j"]["v"] == "last"
+
+
+def test_uncompressed_jsonl_and_several_files_in_one_manifest(target, tmp_path):
+    """compression none (or a plain file whatever it says), two files in one BATCH."""
+    plain = tmp_path / "a.jsonl"
+    plain.write_text("".join(json.dumps({"id": f"a{i}", "v": 1.5}) + "\n" for i in range(3)))
+    zipped = tmp_path / "b.json.gz"
+    with gzip.open(zipped, "wt") as fh:
+        fh.write(json.dumps({"id": "b0", "v": 2}) + "\n\n")  # a blank line is skipped
+    message = _batch("s", [plain.as_uri(), zipped.as_uri()])
+    message["encoding"]["compression"] = "none"
+    props = {"id": {"type": "string"}, "v": {"type": "number"}}
+    result = target.run([schema("s", props), message, state({"x": 1})])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.states == [{"x": 1}]
+    docs = target.documents("s")
+    assert {k: d["v"] for k, d in docs.items()} == {"a0": 1.5, "a1": 1.5, "a2": 1.5, "b0": 2}
