@@ -405,7 +405,7 @@ class CosmosDBSink(BatchSink):
         context.setdefault("items", []).append(item)
 
     def process_batch(self, context: dict) -> None:
-        """Write the batch: dedupe (last wins), group by partition key, run batches.
+        """Write the batch: dedupe (last wins), then batches per shared key, else point writes.
 
         Args:
             context: The batch context with ``items``.
