@@ -168,6 +168,7 @@ class CosmosContainerStream(Stream):
         self.range_stats: dict[str, ReaderStats] = {}
         self.query_stats: list[t.Any] = []
         self.records_emitted = 0
+        self._pending_activate_version: int | None = None
         self._epk_hasher: EpkHasher | None = None
         self._verdicts = ShapeVerdicts()
         #: Top-level properties declared ``format: date-time`` (checked on every record).
@@ -271,8 +272,38 @@ class CosmosContainerStream(Stream):
         record, with version = the tap's start in epoch seconds; every RECORD of the stream
         then carries that ``version``.
         """
+        if self.shard.sharded:
+            # A shard reads one slice of the container: a loader would retire the rows of
+            # every other slice.
+            return False
         value = self.config.get("emit_activate_version_messages")
         return True if value is None else bool(value)
+
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        """Hold ACTIVATE_VERSION back until every record of the stream has been emitted.
+
+        singer-sdk 0.54.9 (``Stream.sync``) writes ACTIVATE_VERSION before the first record. A
+        loader that honours it (target-postgres with ``hard_delete``, ``sinks.py:
+        activate_version``) then deletes every row of an older version at once: the table is
+        empty while the refresh runs, and stays partial if the run fails. There is no public
+        hook for where the message goes, so the message is kept here and written by
+        :meth:`finish_full_table` once the sync has emitted every record.
+
+        Args:
+            full_table_version: The version singer-sdk chose (the run's start, epoch seconds).
+        """
+        self._pending_activate_version = full_table_version
+
+    def finish_full_table(self) -> None:
+        """Write the held-back ACTIVATE_VERSION, after the stream's last record (or BATCH).
+
+        Called by the tap after ``Stream.sync`` returned normally; a sync that failed never
+        reaches it, so a loader never deletes rows on the word of an incomplete refresh.
+        """
+        version = self._pending_activate_version
+        if version is not None:
+            self._pending_activate_version = None
+            super()._write_activate_version_message(version)
 
     @property
     def shard(self) -> ShardLayout:

@@ -336,10 +336,12 @@ class TapCosmosDB(Tap):
             default=True,
             description=(
                 "FULL_TABLE streams emit an `ACTIVATE_VERSION` message (version: the run's "
-                "start, epoch seconds) before their records, which carry the same `version`; "
-                "loaders that honour it (e.g. target-postgres with `hard_delete`) remove the "
-                "rows of older versions, i.e. documents deleted since the last full table run. "
-                "LOG_BASED and INCREMENTAL streams never emit it."
+                "start, epoch seconds) after their last record, once the whole container was "
+                "read; the records carry the same `version`. Loaders that honour it (e.g. "
+                "target-postgres with `hard_delete`) remove the rows of older versions, i.e. "
+                "documents deleted since the last full table run. A failed run sends none. "
+                "LOG_BASED and INCREMENTAL streams, and sharded runs (`shard_count` > 1: each "
+                "shard reads only a slice), never emit it."
             ),
         ),
         th.Property(
@@ -625,6 +627,8 @@ class TapCosmosDB(Tap):
                 if isinstance(stream, CosmosContainerStream):
                     progress.begin(stream)
                 stream.sync()
+                if isinstance(stream, CosmosContainerStream):
+                    stream.finish_full_table()
                 stream.finalize_state_progress_markers()
 
             if self._polling():

@@ -27,9 +27,10 @@ def test_full_table_emits_activate_version_and_a_newer_one_on_rerun(tap_env):
     kinds = [m["type"] for m in messages]
     assert kinds.count("ACTIVATE_VERSION") == 1
     activate = kinds.index("ACTIVATE_VERSION")
-    # SCHEMA first, then ACTIVATE_VERSION, then every RECORD.
+    # SCHEMA first, then every RECORD, then ACTIVATE_VERSION: a loader that deletes older
+    # versions on ACTIVATE_VERSION must not do it before the refreshed rows have arrived.
     assert kinds[0] == "SCHEMA"
-    assert activate < kinds.index("RECORD")
+    assert activate > max(i for i, kind in enumerate(kinds) if kind == "RECORD")
     version = messages[activate]["version"]
     assert isinstance(version, int)
     assert before - 5 <= version <= int(time.time())  # epoch seconds of the run
@@ -59,6 +60,11 @@ def test_activate_version_can_be_turned_off_and_log_based_never_emits_it(tap_env
     assert not [m for m in off.messages if m["type"] == "ACTIVATE_VERSION"]
     assert all("version" not in m for m in off.messages if m["type"] == "RECORD")
 
+    # A shard reads one slice of the container: a loader must not retire the other slices.
+    shard = tap_env.run(tap_env.config(shard_count=2, shard_index=0), catalog=catalog)
+    assert shard.returncode == 0, shard.stderr[-2000:]
+    assert not [m for m in shard.messages if m["type"] == "ACTIVATE_VERSION"]
+
     log_based = tap_env.run()
     assert log_based.returncode == 0, log_based.stderr[-2000:]
     assert len(log_based.records("items")) == 4
@@ -76,3 +82,16 @@ def test_about_advertises_activate_version():
     assert "activate-version" in about["capabilities"]
     setting = about["settings"]["properties"]["emit_activate_version_messages"]
     assert setting["default"] is True
+
+
+def test_a_failed_full_table_sync_emits_no_activate_version(tap_env):
+    """A loader deletes rows of older versions on ACTIVATE_VERSION: an incomplete refresh must
+    never send it (singer-sdk alone sends it before the first record)."""
+    seed(tap_env.container("items"), 6)
+    catalog = set_method(tap_env.discover(), "items", "FULL_TABLE")
+    # The service (and the emulator) answer 400 to a malformed query: the sync fails at once.
+    config = tap_env.config(queries={"items": "SELECT * FROM c WHERE"})
+    run = tap_env.run(config, catalog=catalog)
+    assert run.returncode != 0
+    assert not [m for m in run.messages if m["type"] == "ACTIVATE_VERSION"]
+    assert run.stderr.strip().splitlines()[-1].startswith("tap-cosmosdb: error:")
