@@ -192,7 +192,7 @@ class CosmosDBSink(BatchSink):
         choice = self.id_strategy.describe()
         if choice != self.totals.id_choice:  # once per stream, again only if a SCHEMA changes it
             self.totals.id_choice = choice
-            self.logger.info("Stream '%s': document ids are the %s", self.stream_name, choice)
+            self.logger.info("Stream '%s': document ids come from %s", self.stream_name, choice)
             self._warn_about_leftovers()
 
     def partition_key_can_move(self) -> bool:

@@ -67,7 +67,7 @@ def test_default_id_strategy_lands_streams_without_an_id_field(target):
     assert result.returncode == 0, result.stderr[-2000:]
     assert set(target.documents("keyed")) == {"0", "1", "2", "3", "4"}
     assert len(target.documents("keyless")) == 2
-    choices = [line for line in result.stderr.splitlines() if "document ids are the" in line]
+    choices = [line for line in result.stderr.splitlines() if "document ids come from" in line]
     assert len(choices) == 2, choices
     assert any("key properties (order_id)" in line for line in choices)
     assert any("SHA-256 of the whole record" in line for line in choices)

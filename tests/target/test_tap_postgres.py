@@ -240,7 +240,7 @@ def test_tap_postgres_full_table_then_deletes_then_incremental(pipeline, postgre
     assert len(events) == len(set(EVENTS)) == 11  # the exact duplicate row is one document
     assert {(d["kind"], d["detail"], d["n"]) for d in events.values()} == set(EVENTS)
     assert "Connection pool is full" not in stderr
-    assert "document ids are the key properties (order_id)" in stderr
+    assert "document ids come from key properties (order_id)" in stderr
 
     # 2. FULL_TABLE with ACTIVATE_VERSION: every document now carries the stream version
     activate = {"emit_activate_version_messages": True}
