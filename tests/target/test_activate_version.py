@@ -128,6 +128,14 @@ def test_batch_messages_take_the_activated_version(target, tmp_path):
     docs = target.documents("bv")
     assert set(docs) == {"b1"}
     assert docs["b1"]["_sdc_table_version"] == 200
+    # a BATCH that carries its own version (singer-sdk's SDKBatchMessage.version), with
+    # ACTIVATE_VERSION after the records
+    result = target.run(
+        [schema("bv", PROPS, ["id"]), {**batch, "version": 300}, activate("bv", 300)],
+        hard_delete=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert target.documents("bv")["b1"]["_sdc_table_version"] == 300
 
 
 def test_activate_version_into_a_shared_container_fails_in_one_line(target):
