@@ -16,8 +16,10 @@ JavaScript server-side reference (``getContext()``):
 - ``console.log(format, ...args)`` (``%s``/``%d`` substitution), returned URL-encoded in
   ``x-ms-documentdb-script-log-results`` when ``x-ms-documentdb-script-enable-logging`` is on.
 
-A script runs at most 5 seconds (then 408, rolled back). Triggers and UDFs are stored but not
-run.
+Pre- and post-triggers named by ``x-ms-documentdb-pre-trigger-include`` /
+``x-ms-documentdb-post-trigger-include`` run the same way around a create, upsert, replace or
+delete (:func:`run_trigger`). A script runs at most 5 seconds (then 408, rolled back). UDFs are
+stored but not run.
 """
 
 from __future__ import annotations
@@ -121,11 +123,17 @@ class Outcome:
 class _Api:
     """The Python side of the collection API, for one execution."""
 
-    def __init__(self, conn: sqlite3.Connection, info: ContainerInfo, pk: PartitionKey) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        info: ContainerInfo,
+        pk: PartitionKey,
+        writer: Writer | None = None,
+    ) -> None:
         self.conn = conn
         self.info = info
         self.pk = pk
-        self.writer = Writer(conn, info)
+        self.writer = writer if writer is not None else Writer(conn, info)
 
     def _doc_id(self, link: Any) -> str:
         parts = [p for p in str(link).split("/") if p]
@@ -224,6 +232,48 @@ def run_stored_procedure(
         "selfLink": info.self_link,
         "altLink": alt_link,
     }
+    message = _run_child(api, start)
+    api.writer.finish()
+    body = str(message["body"]) if message.get("hasBody") else ""
+    return Outcome(body, [str(x) for x in message.get("logs", [])])
+
+
+def run_trigger(
+    conn: sqlite3.Connection,
+    writer: Writer,
+    script: str,
+    pk: PartitionKey,
+    alt_link: str,
+    request_body: Any,
+    response_body: Any = None,
+) -> Any:
+    """Run a pre-trigger (``response_body`` None) or post-trigger in the operation's transaction.
+
+    ``getContext().getRequest().getBody()`` is the item sent (a pre-trigger may replace it with
+    ``setBody``); a post-trigger also sees the stored item as ``getResponse().getBody()``. A
+    trigger that throws fails the operation (400) and nothing is written.
+
+    Returns:
+        The request body after the trigger (the item to write, for a pre-trigger).
+
+    Raises:
+        CosmosError: 400 when the trigger throws, 408 after 5 seconds.
+    """
+    api = _Api(conn, writer.container, pk, writer)
+    start = {
+        "script": script,
+        "params": request_body,
+        "selfLink": writer.container.self_link,
+        "altLink": alt_link,
+        "trigger": True,
+        "response": response_body,
+    }
+    message = _run_child(api, start)
+    return json.loads(message["request"])
+
+
+def _run_child(api: _Api, start: dict[str, Any]) -> dict[str, Any]:
+    """Run the script of ``start`` in a child process, serving its collection operations."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "cosmosdb_emulator._sproc_child"],
         stdin=subprocess.PIPE,
@@ -254,14 +304,12 @@ def run_stored_procedure(
                     "Encountered exception while executing function. Exception = "
                     + str(message["error"])
                 )
-            break
+            result: dict[str, Any] = message
+            return result
     finally:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-    api.writer.finish()
-    body = str(message["body"]) if message.get("hasBody") else ""
-    return Outcome(body, [str(x) for x in message.get("logs", [])])
 
 
 def child_main() -> None:
@@ -286,9 +334,17 @@ def child_main() -> None:
         ctx.eval(f"var __sproc = ({start['script']});")
         if ctx.eval("typeof __sproc") != "function":
             raise ValueError("The stored procedure body must be a JavaScript function.")
-        ctx.eval("__sproc.apply(getContext(), Array.isArray(__params) ? __params : [__params]);")
+        if start.get("trigger"):
+            if start.get("response") is not None:
+                ctx.eval(f"__response = {dumps(start['response'])}; __hasBody = true;")
+            ctx.eval("__sproc.call(getContext());")
+        else:
+            ctx.eval(
+                "__sproc.apply(getContext(), Array.isArray(__params) ? __params : [__params]);"
+            )
         result = {
             "done": True,
+            "request": ctx.eval("JSON.stringify(__params === undefined ? null : __params)"),
             "hasBody": bool(ctx.eval("__hasBody")),
             "body": ctx.eval("JSON.stringify(__response === undefined ? null : __response)"),
             "logs": json.loads(ctx.eval("JSON.stringify(__logs)")),

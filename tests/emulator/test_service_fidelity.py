@@ -637,3 +637,47 @@ def test_math_functions_in_queries(container):
     container.create_item({"id": "a", "pk": "x", "v": 5})
     query = "SELECT VALUE [POWER(c.v, 2), SQRT(16), SQUARE(c.v), LOG10(1000), SIGN(-c.v)] FROM c"
     assert list(container.query_items(query, partition_key="x")) == [[25, 4, 25, 3, -1]]
+
+
+def test_pre_and_post_triggers(container):
+    scripts = container.scripts
+    scripts.create_trigger(
+        {
+            "id": "upper",
+            "triggerType": "Pre",
+            "triggerOperation": "All",
+            "body": "function () { var item = getContext().getRequest().getBody();"
+            " item.id = item.id.toUpperCase(); item.stamped = true;"
+            " getContext().getRequest().setBody(item); }",
+        }
+    )
+    scripts.create_trigger(
+        {
+            "id": "audit",
+            "triggerType": "Post",
+            "triggerOperation": "Create",
+            "body": "function () { var doc = getContext().getResponse().getBody();"
+            " if (doc.id === 'BAD') throw new Error('refused');"
+            " getContext().getCollection().createDocument(__.getSelfLink(),"
+            " {id: 'log-' + doc.id, pk: doc.pk}); }",
+        }
+    )
+    created = container.create_item(
+        {"id": "abc", "pk": "x"}, pre_trigger_include="upper", post_trigger_include="audit"
+    )
+    assert (created["id"], created["stamped"]) == ("ABC", True)
+    assert container.read_item("log-ABC", "x")["pk"] == "x"
+    # A post-trigger that throws undoes the write (and its own writes).
+    with pytest.raises(CosmosHttpResponseError) as err:
+        container.create_item(
+            {"id": "bad", "pk": "x"}, pre_trigger_include="upper", post_trigger_include="audit"
+        )
+    assert err.value.status_code == 400
+    assert sorted(d["id"] for d in container.read_all_items()) == ["ABC", "log-ABC"]
+    # A trigger for another operation, or of the wrong type, is refused.
+    with pytest.raises(CosmosHttpResponseError) as err:
+        container.upsert_item({"id": "u", "pk": "x"}, post_trigger_include="audit")
+    assert err.value.status_code == 400
+    with pytest.raises(CosmosHttpResponseError) as err:
+        container.create_item({"id": "u", "pk": "x"}, pre_trigger_include="audit")
+    assert err.value.status_code == 400

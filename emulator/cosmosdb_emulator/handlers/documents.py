@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 
-from cosmosdb_emulator import catalog
+from cosmosdb_emulator import catalog, scripts
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.documents import (
     MAX_DOCUMENT_BYTES,
@@ -18,6 +19,7 @@ from cosmosdb_emulator.documents import (
     WriteResult,
     find_by_rid,
 )
+from cosmosdb_emulator.epk import extract_components
 from cosmosdb_emulator.errors import CosmosError, bad_request, not_found
 from cosmosdb_emulator.handlers import batch, change_feed, query
 from cosmosdb_emulator.handlers.common import container, page_size, partition_key, scope
@@ -57,9 +59,75 @@ def post(app: App, request: Request) -> Response:
     upsert = h.flag("x-ms-documentdb-is-upsert")
     with app.store.write() as conn:
         writer = Writer(conn, container(conn, request))
+        triggers = _Triggers(conn, writer, request, "upsert" if upsert else "create", pk, body)
+        body = triggers.before(body)
         result = writer.upsert(body, pk, h.get("If-Match")) if upsert else writer.create(body, pk)
+        triggers.after(body, result)
         writer.finish()
     return _write_response(result, request)
+
+
+class _Triggers:
+    """The pre- and post-triggers a write request names (``x-ms-documentdb-*-trigger-include``).
+
+    Each must exist (404), be of the right type and cover the operation (``All`` or the
+    operation itself; else 400). They run in the write's transaction
+    (:func:`cosmosdb_emulator.scripts.run_trigger`).
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        writer: Writer,
+        request: Request,
+        operation: str,
+        pk: PartitionKey | None,
+        body: object,
+    ) -> None:
+        self.conn, self.writer = conn, writer
+        info = writer.container
+        self.alt_link = f"dbs/{info.db_id}/colls/{info.id}"
+        self.pre = self._scripts(request, "pre", operation)
+        self.post = self._scripts(request, "post", operation)
+        if pk is None and isinstance(body, dict) and (self.pre or self.post):
+            pk = PartitionKey.of(extract_components(body, info.paths), info.version)
+        self.pk = pk.for_version(info.version) if pk is not None else None
+
+    def _scripts(self, request: Request, kind: str, operation: str) -> list[str]:
+        header = request.headers.get(f"x-ms-documentdb-{kind}-trigger-include")
+        out: list[str] = []
+        for name in [n.strip() for n in (header or "").split(",") if n.strip()]:
+            row = self.conn.execute(
+                "SELECT body FROM children WHERE parent_rid=? AND type='triggers' AND id=?",
+                (self.writer.container.rid, name),
+            ).fetchone()
+            if row is None:
+                raise not_found("Trigger")
+            trigger = json.loads(row[0])
+            if str(trigger.get("triggerType", "")).lower() != kind:
+                raise bad_request(f"Trigger '{name}' is not a {kind}-trigger.")
+            if str(trigger.get("triggerOperation", "")).lower() not in ("all", operation):
+                raise bad_request(
+                    f"Trigger '{name}' runs on {trigger.get('triggerOperation')}, not {operation}."
+                )
+            out.append(str(trigger["body"]))
+        return out
+
+    def before(self, body: object) -> object:
+        """Run the pre-triggers; returns the item to write."""
+        for script in self.pre:
+            assert self.pk is not None
+            body = scripts.run_trigger(self.conn, self.writer, script, self.pk, self.alt_link, body)
+        return body
+
+    def after(self, body: object, result: WriteResult) -> None:
+        """Run the post-triggers with the stored item as the response body."""
+        stored = json.loads(result.text) if result.text is not None else None
+        for script in self.post:
+            assert self.pk is not None
+            scripts.run_trigger(
+                self.conn, self.writer, script, self.pk, self.alt_link, body, stored
+            )
 
 
 def _doc_key(app: App, request: Request, conn: object) -> tuple[str, PartitionKey]:
@@ -116,7 +184,10 @@ def replace(app: App, request: Request) -> Response:
     with app.store.write() as conn:
         writer = Writer(conn, container(conn, request))
         doc_id, pk = _doc_key(app, request, conn)
+        triggers = _Triggers(conn, writer, request, "replace", pk, body)
+        body = triggers.before(body)
         result = writer.replace(doc_id, body, pk, request.headers.get("If-Match"))
+        triggers.after(body, result)
         writer.finish()
     return _write_response(result, request)
 
@@ -137,7 +208,10 @@ def delete(app: App, request: Request) -> Response:
     with app.store.write() as conn:
         writer = Writer(conn, container(conn, request))
         doc_id, pk = _doc_key(app, request, conn)
+        triggers = _Triggers(conn, writer, request, "delete", pk, None)
+        triggers.before(None)
         result = writer.delete(doc_id, pk, request.headers.get("If-Match"))
+        triggers.after(None, result)
         writer.finish()
     return _write_response(result, request)
 
