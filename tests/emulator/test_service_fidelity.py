@@ -681,3 +681,24 @@ def test_pre_and_post_triggers(container):
     with pytest.raises(CosmosHttpResponseError) as err:
         container.create_item({"id": "u", "pk": "x"}, pre_trigger_include="audit")
     assert err.value.status_code == 400
+
+
+def test_st_distance_between_points(container):
+    container.create_item(
+        {"id": "near", "pk": "x", "loc": {"type": "Point", "coordinates": [20, 20]}}
+    )
+    container.create_item(
+        {"id": "far", "pk": "x", "loc": {"type": "Point", "coordinates": [100, 60]}}
+    )
+    query = (
+        "SELECT VALUE c.id FROM c WHERE"
+        " ST_DISTANCE(c.loc, {type: 'Point', coordinates: [20.1, 20]}) < 20000"
+    )
+    assert list(container.query_items(query, partition_key="x")) == ["near"]
+    one_degree = container.query_items(
+        "SELECT VALUE ST_DISTANCE({type: 'Point', coordinates: [0, 0]},"
+        " {type: 'Point', coordinates: [0, 1]}) FROM c WHERE c.id = 'near'",
+        partition_key="x",
+    )
+    (distance,) = list(one_degree)
+    assert abs(distance - 111_195) < 100  # 1 degree of latitude, in meters
