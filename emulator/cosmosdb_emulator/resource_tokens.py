@@ -10,7 +10,8 @@ the token is the ``_token`` of a stored permission and:
 - it reads (``GET``) a resource above it (the account, the database, the container and its
   partition key ranges), which clients need to route requests.
 
-Anything else is 403 (Cosmos DB REST docs "Access control": resource tokens and permission
+A permission with ``resourcePartitionKey`` covers only requests for that partition key. Anything
+else is 403 (Cosmos DB REST docs "Access control": resource tokens and permission
 modes). Resources are compared by their name-based links.
 """
 
@@ -38,6 +39,19 @@ def _is_read(method: str, headers: Headers) -> bool:
         or headers.flag("x-ms-cosmos-is-query-plan-request")
         or (headers.get("Content-Type") or "").startswith("application/query+json")
     )
+
+
+def _partition_allowed(permission: dict[str, object], headers: Headers) -> bool:
+    """A permission with ``resourcePartitionKey`` covers only requests for that key."""
+    allowed = permission.get("resourcePartitionKey")
+    sent = headers.get("x-ms-documentdb-partitionkey")
+    if allowed is None or sent is None:
+        return True
+    try:
+        value = json.loads(sent)
+    except ValueError:
+        return False
+    return bool(value == (allowed if isinstance(allowed, list) else [allowed]))
 
 
 def authorize(app: App, method: str, path: str, headers: Headers) -> int | None:
@@ -71,6 +85,8 @@ def authorize(app: App, method: str, path: str, headers: Headers) -> int | None:
     except UnicodeDecodeError:
         return 403
     if request[: len(resource)] == resource:
+        if not _partition_allowed(permission, headers):
+            return 403
         if str(permission.get("permissionMode", "")).lower() == "all" or _is_read(method, headers):
             return None
         return 403

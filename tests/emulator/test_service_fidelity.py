@@ -702,3 +702,23 @@ def test_st_distance_between_points(container):
     )
     (distance,) = list(one_degree)
     assert abs(distance - 111_195) < 100  # 1 degree of latitude, in meters
+
+
+def test_resource_token_limited_to_a_partition_key(cosmosdb_emulator, database, container):
+    from azure.cosmos import CosmosClient
+
+    user = database.create_user({"id": "one-key"})
+    link = f"dbs/{database.id}/colls/{container.id}"
+    token = user.create_permission(
+        {"id": "p", "permissionMode": "All", "resource": link, "resourcePartitionKey": ["a"]}
+    ).properties["_token"]
+    coll = (
+        CosmosClient(cosmosdb_emulator.endpoint, {link: token})
+        .get_database_client(database.id)
+        .get_container_client(container.id)
+    )
+    assert coll.create_item({"id": "1", "pk": "a"})["pk"] == "a"
+    with pytest.raises(CosmosHttpResponseError) as err:
+        coll.create_item({"id": "2", "pk": "b"})
+    assert err.value.status_code == 403
+    assert [d["id"] for d in container.read_all_items()] == ["1"]
