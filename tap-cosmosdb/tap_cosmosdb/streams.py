@@ -289,9 +289,16 @@ class CosmosContainerStream(Stream):
         hook for where the message goes, so the message is kept here and written by
         :meth:`finish_full_table` once the sync has emitted every record.
 
+        With ``batch_config`` the message goes first, where singer-sdk puts it: BATCH messages
+        carry no version, so a loader learns the version of the batch files' records only from
+        an ACTIVATE_VERSION sent before them.
+
         Args:
             full_table_version: The version singer-sdk chose (the run's start, epoch seconds).
         """
+        if self.get_batch_config(self.config) is not None:
+            super()._write_activate_version_message(full_table_version)
+            return
         self._pending_activate_version = full_table_version
 
     def finish_full_table(self) -> None:

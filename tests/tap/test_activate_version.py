@@ -95,3 +95,19 @@ def test_a_failed_full_table_sync_emits_no_activate_version(tap_env):
     assert run.returncode != 0
     assert not [m for m in run.messages if m["type"] == "ACTIVATE_VERSION"]
     assert run.stderr.strip().splitlines()[-1].startswith("tap-cosmosdb: error:")
+
+
+def test_with_batch_config_activate_version_precedes_the_batch_files(tap_env, tmp_path):
+    """BATCH messages carry no version: the loader must learn it before the files arrive."""
+    seed(tap_env.container("items"), 5)
+    catalog = set_method(tap_env.discover(), "items", "FULL_TABLE")
+    batch_config = {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": f"file://{tmp_path}", "prefix": "b-"},
+    }
+    run = tap_env.run(tap_env.config(batch_config=batch_config), catalog=catalog)
+    assert run.returncode == 0, run.stderr[-2000:]
+    kinds = [m["type"] for m in stream_messages(run, "items")]
+    assert "BATCH" in kinds
+    assert kinds.count("ACTIVATE_VERSION") == 1
+    assert kinds.index("ACTIVATE_VERSION") < kinds.index("BATCH")
