@@ -178,7 +178,7 @@ def test_equality_on_partition_key_narrows_but_stays_correct(container):
     ("query", "construct"),
     [
         ("SELECT * FROM c JOIN t IN c.tags", "JOIN"),
-        ("SELECT * FROM c WHERE ST_DISTANCE(c.p, c.q) > 1", "ST_DISTANCE"),
+        ("SELECT * FROM c WHERE ST_WITHIN(c.p, c.q)", "ST_WITHIN"),
     ],
 )
 def test_unsupported_construct_is_400_naming_it(filled, query, construct):
