@@ -74,6 +74,21 @@ def load(args: argparse.Namespace) -> int:
     client = CosmosClient(args.endpoint, args.key)
     database = client.create_database_if_not_exists(args.database)
     container = database.create_container_if_not_exists(args.container, PartitionKey(paths[0]))
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        return batch_loop(container, groups, pool)
+
+
+def batch_loop(container: Any, groups: dict[Any, list[dict[str, Any]]], pool: Any) -> int:
+    """Upsert each key's documents in transactional batches of at most 100, from ``pool``.
+
+    Args:
+        container: The azure-cosmos ``ContainerProxy``.
+        groups: Documents by partition-key value.
+        pool: A ``ThreadPoolExecutor`` (its size is the concurrency).
+
+    Returns:
+        The number of documents written.
+    """
     chunks = [
         (pk, group[i : i + BATCH])
         for pk, group in groups.items()
@@ -85,8 +100,7 @@ def load(args: argparse.Namespace) -> int:
         container.execute_item_batch([("upsert", (d,)) for d in items], partition_key=pk)
         return len(items)
 
-    with ThreadPoolExecutor(args.concurrency) as pool:
-        return sum(pool.map(write, chunks))
+    return sum(pool.map(write, chunks))
 
 
 def main(argv: list[str] | None = None) -> int:

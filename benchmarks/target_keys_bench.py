@@ -36,7 +36,6 @@ from typing import Any
 
 CONCURRENCY = 16
 GROUPS = 20
-BATCH = 100
 GOAL = 0.8
 
 
@@ -69,6 +68,7 @@ def write_records(path: Path, docs: int) -> None:
 def baseline(args: argparse.Namespace) -> int:
     """The raw SDK loop (run as a child process): point upserts, or batches per key."""
     from azure.cosmos import CosmosClient, PartitionKey
+    from sdk_baseline import batch_loop
 
     docs = [
         json.loads(line)["record"]
@@ -85,18 +85,7 @@ def baseline(args: argparse.Namespace) -> int:
         groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         for doc in docs:
             groups[doc[field]].append(doc)
-        chunks = [
-            (pk, group[i : i + BATCH])
-            for pk, group in groups.items()
-            for i in range(0, len(group), BATCH)
-        ]
-
-        def write(chunk: tuple[Any, list[dict[str, Any]]]) -> int:
-            pk, items = chunk
-            container.execute_item_batch([("upsert", (d,)) for d in items], partition_key=pk)
-            return len(items)
-
-        return sum(pool.map(write, chunks))
+        return batch_loop(container, groups, pool)
 
 
 def timed(cmd: list[str], *, stdin: Path | None = None) -> float:
