@@ -12,7 +12,11 @@ import typing as t
 from dataclasses import dataclass
 
 from azure.cosmos import PartitionKey, ThroughputProperties
-from azure.cosmos.exceptions import CosmosHttpResponseError, CosmosResourceNotFoundError
+from azure.cosmos.exceptions import (
+    CosmosHttpResponseError,
+    CosmosResourceExistsError,
+    CosmosResourceNotFoundError,
+)
 
 from cosmosdb_shared import RequestChargeMeter, build_client, describe_error
 from target_cosmosdb.errors import TargetCosmosDBError
@@ -118,7 +122,13 @@ class CosmosResources:
         name = str(self.config["database"])
         try:
             if self.config.get("create_container", True):
-                self._database = client.create_database_if_not_exists(name)
+                try:
+                    self._database = client.create_database_if_not_exists(name)
+                except CosmosResourceExistsError:
+                    # Another process (e.g. a second shard's pipeline) created it between the
+                    # SDK's read and its create: use theirs.
+                    self._database = client.get_database_client(name)
+                    self._database.read()
             else:
                 self._database = client.get_database_client(name)
                 self._database.read()
@@ -167,15 +177,20 @@ class CosmosResources:
                 return cached
             try:
                 if self.config.get("create_container", True):
-                    proxy = database.create_container_if_not_exists(
-                        name,
-                        partition_key=(
-                            PartitionKey(path=pk_paths, kind="MultiHash", version=2)
-                            if len(pk_paths) > 1
-                            else PartitionKey(path=pk_paths[0], kind="Hash", version=2)
-                        ),
-                        **self._throughput_kwargs(),
-                    )
+                    try:
+                        proxy = database.create_container_if_not_exists(
+                            name,
+                            partition_key=(
+                                PartitionKey(path=pk_paths, kind="MultiHash", version=2)
+                                if len(pk_paths) > 1
+                                else PartitionKey(path=pk_paths[0], kind="Hash", version=2)
+                            ),
+                            **self._throughput_kwargs(),
+                        )
+                    except CosmosResourceExistsError:
+                        # Created by another process between the SDK's read and its create:
+                        # use it, with its own partition key (read below).
+                        proxy = database.get_container_client(name)
                 else:
                     proxy = database.get_container_client(name)
                 properties = proxy.read()

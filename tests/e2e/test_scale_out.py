@@ -69,8 +69,10 @@ def run_shard_pipelines(
     for tap_proc, target_proc in pipelines:
         out, err = target_proc.communicate(timeout=180)
         _, tap_err = tap_proc.communicate(timeout=60)
-        assert tap_proc.returncode == 0, tap_err.decode()[-3000:]
+        # The target first: when it fails, the tap fails too (broken pipe), and the target's
+        # message is the one that explains it.
         assert target_proc.returncode == 0, err[-3000:]
+        assert tap_proc.returncode == 0, tap_err.decode()[-3000:]
         lines = singer_lines(out)
         assert lines, "the target acknowledged no state"
         last = lines[-1]
