@@ -13,11 +13,19 @@ from azure.cosmos.exceptions import CosmosHttpResponseError, CosmosResourceNotFo
 from tests.emulator.conftest import create_raw, raw_request
 
 
-def _writes_take(container, count: int, pad: int = 2000) -> float:
-    """Seconds taken by ``count`` upserts of ~``pad``+1,000 bytes (3 KB -> 15 RU each)."""
+def _writes_take(container, count: int = 3, big_ru: int = 1000) -> float:
+    """Seconds taken by one write of about ``big_ru`` RU followed by ``count`` small upserts.
+
+    The emulator charges about 5 RU per KB written. A bucket holds at most one second of RU and
+    admits a request while its balance is positive, so the big write overdraws it by
+    ``big_ru - rate``, and the small writes after it are throttled (the SDK retries them by
+    itself) until the bucket refills. A sequence of many small writes would only be throttled
+    if they arrived faster than the bucket refills, which a busy machine does not guarantee.
+    """
     start = time.monotonic()
+    container.upsert_item({"id": "big", "pk": "p", "pad": "x" * (big_ru * 200)})
     for i in range(count):
-        container.upsert_item({"id": f"w{i}", "pk": "p", "pad": "x" * pad})
+        container.upsert_item({"id": f"w{i}", "pk": "p"})
     return time.monotonic() - start
 
 
@@ -32,12 +40,12 @@ def test_offer_throughput_at_creation_is_reported_and_enforced(cosmosdb_emulator
     assert offer["resource"] == self_link
     assert offer["_self"] == f"offers/{offer['_rid']}/"
     assert offer["id"] == offer["_rid"]
-    # 40 writes x 15 RU = 600 RU against a 400 RU bucket refilled at 400 RU/s: ~0.5 s of 429s
-    # that the SDK retries by itself.
-    elapsed = _writes_take(coll, 40)
+    # ~1,000 RU against a 400 RU bucket refilled at 400 RU/s: the next writes wait ~1.5 s in
+    # 429s that the SDK retries by itself.
+    elapsed = _writes_take(coll)
     assert elapsed >= 0.35
     assert cosmosdb_emulator.stats()["containers"][f"{database.id}/manual"]["throttled"] > 0
-    assert len(list(coll.read_all_items())) == 40
+    assert len(list(coll.read_all_items())) == 4
 
 
 def test_throttle_answer_for_sdk_provisioned_container(cosmosdb_emulator, database):
@@ -61,14 +69,14 @@ def test_replace_throughput_changes_the_enforced_rate(cosmosdb_emulator, databas
     again = coll.get_throughput()
     assert again.offer_throughput == 10_000
     assert again.properties["_rid"] == old["_rid"]
-    # 40 writes x 15 RU = 600 RU well under 10,000 RU/s: no throttling at all.
+    # ~1,000 RU well under 10,000 RU/s: no throttling at all.
     before = cosmosdb_emulator.stats()["containers"][f"{database.id}/repl"]["throttled"]
-    _writes_take(coll, 40)
+    _writes_take(coll)
     after = cosmosdb_emulator.stats()["containers"][f"{database.id}/repl"]["throttled"]
     assert after == before
     # Back down to 400: throttling again.
     assert coll.replace_throughput(400).offer_throughput == 400
-    assert _writes_take(coll, 40) >= 0.35
+    assert _writes_take(coll) >= 0.35
 
 
 def test_autoscale_max_throughput_is_reported_and_enforced(cosmosdb_emulator, database):
@@ -80,8 +88,8 @@ def test_autoscale_max_throughput_is_reported_and_enforced(cosmosdb_emulator, da
     props = coll.get_throughput()
     assert props.auto_scale_max_throughput == 1000
     assert props.properties["content"]["offerAutopilotSettings"]["maxThroughput"] == 1000
-    # 50 writes x 30 RU (6 KB) = 1,500 RU against 1,000 RU/s max: ~0.5 s of throttling.
-    assert _writes_take(coll, 50, pad=5000) >= 0.35
+    # ~2,000 RU against 1,000 RU/s max: ~1 s of throttling.
+    assert _writes_take(coll, big_ru=2000) >= 0.35
     assert cosmosdb_emulator.stats()["containers"][f"{database.id}/auto"]["throttled"] > 0
     changed = coll.replace_throughput(ThroughputProperties(auto_scale_max_throughput=4000))
     assert changed.properties["content"]["offerAutopilotSettings"]["maxThroughput"] == 4000
@@ -141,7 +149,9 @@ def test_deleting_a_throttled_container_forgets_its_rate(cosmosdb_emulator, data
     coll.upsert_item({"id": "1", "pk": "p"})  # overdraws the 1 RU/s bucket for ~4 s
     database.delete_container("gone")
     again = database.create_container("gone", PartitionKey("/pk"))
-    assert _writes_take(again, 20, pad=0) < 1.0
+    for i in range(20):
+        again.upsert_item({"id": f"w{i}", "pk": "p"})
+    assert cosmosdb_emulator.stats()["containers"][f"{database.id}/gone"]["throttled"] == 0
 
 
 def test_recreated_container_answers_1024_and_sdk_recovers(cosmosdb_emulator, client, database):
