@@ -9,7 +9,8 @@ SDK's own CI uses for the official emulator). This script:
    stand-in (key auth only) and a ``pytest.ini`` registering the suite's markers with
    ``asyncio_mode = auto``;
 3. runs each test file of ``conformance/files.txt`` in its own pytest process against a fresh
-   ``cosmosdb-emulator --tls`` on port 8081 (``:memory:``, 4 ranges), bounded per test and per
+   ``cosmosdb-emulator --tls`` on port 8081 (``:memory:``, physical ranges from each
+   container's throughput as in the service), bounded per test and per
    file, deselecting the tests that need a multi-region account or a server-side split;
 4. prints a table per file and the pass rate, and compares the passes with
    ``conformance/expected_pass.txt``: a listed test that does not pass fails the run; tests that
@@ -184,7 +185,7 @@ def run_file(name: str, python: str, file_timeout: float, test_timeout: int) -> 
     cmd += ["--timeout", str(test_timeout), "-m", DESELECT, "-rfE", f"--junitxml={xml}"]
     cmd += [*EXTRA_ARGS.get(name, []), name]
     start = time.monotonic()
-    emulator = Emulator(partitions=4, data=":memory:", port=PORT, tls=True, host="127.0.0.1")
+    emulator = Emulator(data=":memory:", port=PORT, tls=True, host="127.0.0.1")
     with emulator, log.open("w") as out:
         proc = subprocess.Popen(
             cmd, cwd=TESTS, env=env, stdout=out, stderr=subprocess.STDOUT,

@@ -39,13 +39,15 @@ class App:
     Attributes:
         store: SQLite storage.
         key: Account master key (base64).
-        partitions: Physical ranges given to each new container.
+        partitions: Physical ranges given to each new container, or ``None`` to derive them
+            from the container's (or its shared-throughput database's) RU/s as the service
+            does (see :func:`cosmosdb_emulator.ranges.count_for_throughput`).
         hooks: Request hooks (see :class:`Hooks`).
         extras: Free-form state for hook implementations (throughput, faults, stats).
     """
 
     store: Store
     key: str = DEFAULT_KEY
-    partitions: int = 4
+    partitions: int | None = None
     hooks: list[Hooks] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -1,7 +1,9 @@
 """Master-key request signature check.
 
 Source relied on: azure-cosmos 4.17.1 ``auth.py:__get_authorization_token_using_master_key`` and
-``_base.py:GetHeaders``; protocol notes §3. The admin API under ``/_emulator/`` is signed the same
+``_base.py:GetHeaders``; Cosmos DB REST "Access control on Cosmos DB resources"
+(https://learn.microsoft.com/rest/api/cosmos-db/access-control-on-cosmosdb-resources).
+The admin API under ``/_emulator/`` is signed the same
 way with resource type ``""`` and link = the path without its leading slash (e.g.
 ``_emulator/split``).
 """

@@ -49,7 +49,7 @@ class PkRange:
     ts: int
 
     def to_json(self, coll_rid: str) -> dict[str, Any]:
-        """The range as the pkranges feed returns it (protocol notes §5)."""
+        """The range as the pkranges feed returns it (Cosmos DB REST "Get partition key ranges")."""
         return {
             "id": self.id,
             "minInclusive": self.min_epk,

@@ -1,6 +1,8 @@
 """``cosmosdb-emulator`` command line.
 
-Usage: ``cosmosdb-emulator --host 127.0.0.1 --port 8081 --data PATH --partitions 4 [--key KEY] [--tls]``.
+Usage: ``cosmosdb-emulator --host 127.0.0.1 --port 8081 --data PATH [--partitions N] [--key KEY]
+[--tls]``. Without ``--partitions`` each new container gets its physical ranges from its
+throughput, as in the service.
 On start it prints exactly one line to stdout, flushed:
 ``cosmosdb-emulator listening on http://HOST:PORT/`` (``https`` with ``--tls``).
 """
@@ -38,7 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", default=DEFAULT_DATA, help=f"SQLite file, or :memory: (default {DEFAULT_DATA})"
     )
     parser.add_argument(
-        "--partitions", type=int, default=4, help="physical ranges per new container (default 4)"
+        "--partitions",
+        type=int,
+        default=None,
+        help=(
+            "physical ranges for every new container, overriding the default: like the service,"
+            " one range per 10,000 RU/s of the container's (or its shared-throughput database's)"
+            " manual or autoscale-maximum throughput, at least 1"
+        ),
     )
     parser.add_argument("--key", default=DEFAULT_KEY, help="account master key (base64)")
     parser.add_argument(
@@ -65,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.partitions < 1:
+    if args.partitions is not None and args.partitions < 1:
         parser.error("--partitions must be >= 1")
     if not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")

@@ -2,7 +2,8 @@
 
 Every write allocates the next container-wide LSN, stores the document's final JSON text (with
 system properties) in ``docs`` and appends a row to the ``changes`` log used by the
-AllVersionsAndDeletes change feed (protocol notes §7, §8).
+AllVersionsAndDeletes change feed (Cosmos DB "Change feed modes",
+https://learn.microsoft.com/azure/cosmos-db/nosql/change-feed-modes).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Source relied on: azure-cosmos 4.17.1 ``partition_key.py``
 (``_get_effective_partition_key_for_hash_partitioning_v2``,
 ``_get_effective_partition_key_for_multi_hash_partitioning_v2``,
-``_get_epk_range_for_prefix_partition_key``) and ``_cosmos_murmurhash3.py``; protocol notes §6.
+``_get_epk_range_for_prefix_partition_key``) and ``_cosmos_murmurhash3.py``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ def code_for(status: int) -> str:
 class CosmosError(Exception):
     """An error answer: HTTP status, optional ``x-ms-substatus`` and a one-line message.
 
-    The body sent is ``{"code": <code_for(status)>, "message": message}`` (protocol notes §1).
+    The body sent is ``{"code": <code_for(status)>, "message": message}``, the shape azure-cosmos
+    reads into ``CosmosHttpResponseError`` (``azure/cosmos/_synchronized_request.py:_Request``).
     """
 
     def __init__(
@@ -71,5 +72,11 @@ def precondition_failed() -> CosmosError:
 
 
 def gone_split(range_id: str) -> CosmosError:
-    """410 with sub-status 1002 (partition key range gone after a split; protocol notes §0 #8)."""
+    """410 with sub-status 1002: partition key range gone after a split.
+
+    azure-cosmos refreshes its routing map only on this sub-status
+    (``azure/cosmos/_retry_utility.py:Execute``,
+    ``azure/cosmos/_change_feed/change_feed_fetcher.py:fetch_next_block``); 1007 would make the
+    change feed retry the same range without backoff.
+    """
     return CosmosError(410, f"Partition key range {range_id} is gone (split).", substatus=1002)

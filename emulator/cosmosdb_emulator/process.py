@@ -41,7 +41,9 @@ class Emulator:
     """A local Cosmos DB emulator server process.
 
     Args:
-        partitions: Physical ranges per new container.
+        partitions: Physical ranges for every new container; ``None`` (the default) derives
+            them from each container's throughput as the service does (one per 10,000 RU/s,
+            at least 1).
         data: SQLite file path, or ``":memory:"`` (data is lost on stop).
         port: TCP port; 0 picks a free one (kept across :meth:`stop` / :meth:`start`).
         key: Account master key.
@@ -55,7 +57,7 @@ class Emulator:
 
     def __init__(
         self,
-        partitions: int = 4,
+        partitions: int | None = None,
         data: str = ":memory:",
         port: int = 0,
         key: str = DEFAULT_KEY,
@@ -87,11 +89,11 @@ class Emulator:
             str(self.port),
             "--data",
             self.data,
-            "--partitions",
-            str(self.partitions),
             "--key",
             self.key,
         ]
+        if self.partitions is not None:
+            cmd += ["--partitions", str(self.partitions)]
         if self.tls:
             cmd.append("--tls")
         return cmd

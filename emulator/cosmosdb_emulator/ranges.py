@@ -1,11 +1,15 @@
 """Physical partition key ranges: the initial tiling and splitting.
 
-Ranges tile ``""`` to ``"FF"`` with 32-character uppercase hex boundaries (protocol notes §0 #5,
-§5). Every Hash v2 EPK is below ``"40"`` (top two bits cleared, §6), so the initial boundaries
+Ranges tile ``""`` to ``"FF"`` with 32-character uppercase hex boundaries (azure-cosmos
+``_routing/collection_routing_map.py:_build_routing_map_from_ranges`` refuses gaps and overlaps).
+Every Hash v2 EPK is below ``"40"`` (top two bits cleared, ``partition_key.py``
+``_get_effective_partition_key_for_hash_partitioning_v2``), so the initial boundaries
 divide ``00..`` - ``40..`` evenly.
 """
 
 from __future__ import annotations
+
+import math
 
 from cosmosdb_emulator.epk import MAX_EPK, MIN_EPK
 
@@ -66,3 +70,27 @@ def midpoint(min_epk: str, max_epk: str) -> str:
     if mid <= lo:
         raise ValueError("range too narrow to split")
     return _to_hex(mid)
+
+
+RU_PER_PHYSICAL_RANGE = 10_000
+DEFAULT_RU = 400
+
+
+def count_for_throughput(ru_per_second: float | None) -> int:
+    """Physical ranges the service gives a new container of ``ru_per_second`` RU/s.
+
+    One physical partition serves at most 10,000 RU/s, so a container starts with
+    ``ceil(RU/s / 10,000)`` ranges, at least 1 (Cosmos DB docs "Partitioning and horizontal
+    scaling in Azure Cosmos DB": "each physical partition can provide a throughput of up to
+    10,000 request units per second").
+
+    Args:
+        ru_per_second: Manual RU/s or autoscale maximum RU/s of the container, or of its
+            database when the throughput is shared; ``None`` means the service default
+            (400 RU/s).
+
+    Returns:
+        The number of physical ranges, >= 1.
+    """
+    ru = DEFAULT_RU if ru_per_second is None else ru_per_second
+    return max(1, math.ceil(ru / RU_PER_PHYSICAL_RANGE))

@@ -1,7 +1,8 @@
 """Map a request path to the resource it addresses and to the type/link the client signed.
 
 Source relied on: azure-cosmos 4.17.1 ``_base.py:GetPathFromLink``, ``GetResourceIdOrFullNameFromLink``
-and ``IsNameBased``; protocol notes §1 (URL paths) and §3 (resource type and link table).
+and ``IsNameBased``; Cosmos DB REST "Resource URI syntax"
+(https://learn.microsoft.com/rest/api/cosmos-db/cosmosdb-resource-uri-syntax-for-rest).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def split_path(raw_path: str) -> list[str]:
 
 
 def _auth(segments: list[str], rid_based: bool) -> tuple[str, str]:
-    """Resource type and link as signed by the SDK (protocol notes §3)."""
+    """Resource type and link the SDK signs (``_base.py:GetResourceIdOrFullNameFromLink``)."""
     if not segments:
         return "", ""
     if len(segments) % 2 == 1:

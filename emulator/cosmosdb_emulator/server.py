@@ -1,8 +1,10 @@
 """HTTP layer: stdlib ``ThreadingHTTPServer`` speaking HTTP/1.1 keep-alive.
 
 Every response carries ``Content-Length`` (including 204 and 304), ``x-ms-activity-id`` and
-``x-ms-request-charge``; headers and body go out in one write with ``TCP_NODELAY`` set
-(protocol notes §1). Session tokens are never sent (§7, simplest option).
+``x-ms-request-charge`` (Cosmos DB REST "Common response headers",
+https://learn.microsoft.com/rest/api/cosmos-db/common-cosmosdb-rest-response-headers); headers
+and body go out in one write with ``TCP_NODELAY`` set. Session tokens are never sent: the SDK
+then tracks none (``azure/cosmos/_session.py``).
 """
 
 from __future__ import annotations

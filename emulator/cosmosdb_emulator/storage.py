@@ -1,7 +1,10 @@
 """SQLite storage: schema, one connection per thread, and the single write lock.
 
 All state lives in SQLite (stdlib ``sqlite3``, WAL mode) so restarting on the same file keeps
-databases, containers, RIDs, LSNs, partition key ranges and documents (protocol notes §0 #9).
+databases, containers, RIDs, LSNs, partition key ranges and documents. Continuation tokens
+name the container ``_rid``, which must survive a restart (azure-cosmos
+``azure/cosmos/_change_feed/change_feed_state.py:ChangeFeedStateV2.from_continuation`` refuses a
+token whose collection rid differs).
 Writers serialize on one process-wide lock; LSNs are allocated under that lock, so a
 container-wide LSN is strictly increasing and commits become visible in LSN order.
 

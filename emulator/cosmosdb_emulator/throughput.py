@@ -8,7 +8,9 @@ Each container with a provisioned rate has a token bucket holding at most one se
 its charge is then deducted (the balance may go negative, as the service lets one request
 overdraw). While the balance is negative, data-plane requests get ``429`` with
 ``x-ms-retry-after-ms`` = time until the balance is positive again and ``x-ms-substatus: 3200``.
-The SDK retries these itself (protocol notes §11: up to 9 retries / 30 s).
+The SDK retries these itself, up to 9 retries / 30 s by default
+(``azure/cosmos/_retry_options.py:RetryOptions``; Cosmos DB "Request rate too large (429)",
+https://learn.microsoft.com/azure/cosmos-db/nosql/troubleshoot-request-rate-too-large).
 """
 
 from __future__ import annotations

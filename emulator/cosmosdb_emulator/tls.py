@@ -1,7 +1,7 @@
 """``--tls``: serve https with a self-signed certificate generated at start (``cryptography``).
 
-The SDK turns TLS verification off by itself only for ``localhost`` / ``127.0.0.1`` (protocol
-notes §1, ``_synchronized_request.py:_Request``); other hosts need ``connection_verify=False``.
+The SDK turns TLS verification off by itself only for ``localhost`` / ``127.0.0.1``
+(``azure/cosmos/_synchronized_request.py:_Request``); other hosts need ``connection_verify=False``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Read the change feed of one feed range, page by page, with a resumable token after each page.
 
 Source: azure-cosmos 4.17.1 ``ContainerProxy.query_items_change_feed`` (``azure/cosmos/container.py``)
-and ``azure/cosmos/_change_feed/*`` (``ChangeFeedIterable``, ``ChangeFeedFetcherV2``); wire
-behaviour in the team's wire-protocol notes §8.
+and ``azure/cosmos/_change_feed/*`` (``ChangeFeedIterable``, ``ChangeFeedFetcherV2``); Cosmos DB
+"Change feed pull model" (https://learn.microsoft.com/azure/cosmos-db/nosql/change-feed-pull-model).
 
 How the token of a page is obtained: ``by_page()`` returns a ``ChangeFeedIterable`` whose
 ``continuation_token`` is copied, right after each fetch, from the client-wide

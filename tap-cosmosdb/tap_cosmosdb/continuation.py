@@ -193,7 +193,8 @@ def clamp_token(token: str) -> tuple[str, bool]:
     sub-range of a physical range (a shard's slice), the token then reaches outside its own
     ``Range`` and the next requests read documents of the neighbouring slice. Clamping each pair
     to the outer ``Range`` (dropping pairs left empty) restores the scope; each pair keeps its
-    etag, which is valid on any sub-range of the range it was read from (protocol notes §8).
+    etag, which is valid on any sub-range of the range it was read from (the SDK itself reuses a
+    parent's token on each child after a split, ``handle_feed_range_gone``).
 
     Args:
         token: A decoded-able v2 token scoped to an EPK range.

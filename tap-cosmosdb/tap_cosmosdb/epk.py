@@ -2,7 +2,7 @@
 
 Source: azure-cosmos 4.17.1 ``azure/cosmos/partition_key.py``
 (``PartitionKey._get_effective_partition_key_string``: Hash v1, Hash v2 and MultiHash), the same
-code the SDK uses to route point operations; protocol notes §6. The function is private to the
+code the SDK uses to route point operations. The function is private to the
 SDK, which is pinned (``azure-cosmos==4.17.1``); ``tests/tap/test_shards.py`` checks it against
 the published test vectors.
 """

@@ -126,7 +126,8 @@ def epoch_to_iso(seconds: float) -> str:
 def change_to_record(item: Mapping[str, t.Any], paths: Sequence[str]) -> dict[str, t.Any] | None:
     """Build a record from an AllVersionsAndDeletes change-feed item.
 
-    Item shapes (.NET ``ChangeFeedMetadataFields.cs``; wire protocol notes §8)::
+    Item shapes (.NET SDK ``ChangeFeedMetadataFields.cs``; Cosmos DB "Change feed modes",
+    https://learn.microsoft.com/azure/cosmos-db/nosql/change-feed-modes)::
 
         {"current": {...}, "metadata": {"operationType": "create"|"replace", "lsn": 9, "crts": 1795250145}}
         {"previous": {...}, "metadata": {"operationType": "delete", "lsn": 10, "crts": ...,

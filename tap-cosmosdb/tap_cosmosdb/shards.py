@@ -16,7 +16,8 @@ below ``"40"`` and it falls in the slice its first level's hash falls in. Dividi
 space of a container is ``["", "FF")`` (``_routing/collection_routing_map.py``), so shard 0 starts
 at ``""`` and the last shard ends at ``"FF"``: together the shards cover the container exactly,
 including any EPK a future hash version might place at or above ``"40"``. Inner boundaries are
-32-digit upper-case hex strings, the form physical range boundaries take (protocol notes §5).
+32-digit upper-case hex strings, the form physical range boundaries take (REST "Get partition
+key ranges", https://learn.microsoft.com/rest/api/cosmos-db/get-partition-key-ranges).
 
 Slices are fixed by ``(shard_index, shard_count)`` alone, not by the physical layout: when a
 physical range splits, its children still intersect each shard in the same EPK set, so a shard
@@ -169,7 +170,8 @@ def shard_feed_ranges(shard: FeedRange, physical: t.Iterable[FeedRange]) -> list
     Returns:
         The non-empty intersections, sorted by lower bound: the shard's feed ranges. Each lies
         inside one physical range, so the change feed reads it with one request per page
-        (``x-ms-start-epk``/``x-ms-end-epk`` when it is a sub-range; protocol notes §8).
+        (``x-ms-start-epk``/``x-ms-end-epk`` when it is a sub-range, as
+        ``azure/cosmos/_change_feed/change_feed_state.py:populate_request_headers`` sends them).
     """
     pieces = [piece for fr in physical if (piece := fr.intersection(shard)) is not None]
     return sorted(pieces, key=lambda fr: fr.range_min)

@@ -1,6 +1,7 @@
 """Pure batching logic: dedupe, group by logical partition, and cut into batch-sized chunks.
 
-Limits (Cosmos DB "Transactional batch" docs; wire protocol notes §10): one transactional batch
+Limits (Cosmos DB "Transactional batch operations",
+https://learn.microsoft.com/azure/cosmos-db/nosql/transactional-batch): one transactional batch
 holds at most 100 operations, all for one logical partition key, and its request body is at most
 2 MB. The SDK enforces none of this; the service answers 400 or 413.
 """

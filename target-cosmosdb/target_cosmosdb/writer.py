@@ -1,7 +1,9 @@
 """Write deduplicated records to one container as concurrent transactional batches.
 
-Protocol facts relied on (wire protocol notes §10-11; ``azure/cosmos/container.py``
-``execute_item_batch``; ``azure/cosmos/_cosmos_client_connection.py`` ``Batch``):
+Protocol facts relied on (Cosmos DB "Transactional batch operations",
+https://learn.microsoft.com/azure/cosmos-db/nosql/transactional-batch; ``azure/cosmos/container.py``
+``execute_item_batch``; ``azure/cosmos/_cosmos_client_connection.py`` ``Batch``;
+``azure/cosmos/_retry_utility.py`` ``Execute``):
 
 * A batch is atomic. On failure the SDK raises ``CosmosBatchOperationError`` whose
   ``error_index``/``status_code`` name the first operation that failed with a status other than

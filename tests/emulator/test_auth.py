@@ -1,4 +1,7 @@
-"""Master-key signature: worked examples (protocol notes §3) and 401 through the real SDK."""
+"""Master-key signature: worked examples and 401 through the real SDK.
+
+The signature scheme: Cosmos DB REST "Access control on Cosmos DB resources".
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Transactional batch: atomicity, per-op answers and limits (protocol notes §10)."""
+"""Transactional batch: atomicity, per-op answers and limits (Cosmos DB "Transactional batch")."""
 
 from __future__ import annotations
 

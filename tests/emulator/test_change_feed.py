@@ -49,7 +49,8 @@ def test_resume_from_saved_token_by_page(container):
     rest, etag_token = drain(container, continuation=token)
     all_ids, _ = drain(container, fr, start_time="Beginning")
     assert [d["id"] for d in first + rest] == [d["id"] for d in all_ids]
-    # Nothing new: the saved etag token yields nothing (and must be parseable, pitfall #2).
+    # Nothing new: the saved etag token yields nothing (and must be parseable: a 304 without an
+    # etag would leave a null token, which the SDK refuses to parse).
     again, _ = drain(container, continuation=etag_token)
     assert again == []
     decoded = json.loads(base64.b64decode(etag_token))

@@ -1,4 +1,4 @@
-"""EPK hashing against the SDK-observed test vectors (protocol notes §6) and the SDK itself."""
+"""EPK hashing against EPKs the SDK computed (test vectors) and against the SDK itself."""
 
 from __future__ import annotations
 

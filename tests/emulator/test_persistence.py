@@ -1,4 +1,4 @@
-"""Restart on the same SQLite file: resources, RIDs, LSNs, ranges and tokens survive (pitfall #9)."""
+"""Restart on the same SQLite file: resources, RIDs, LSNs, ranges and tokens survive."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Partition key ranges: tiling, 304 drain, splits and the incremental form (protocol notes §5)."""
+"""Partition key ranges: tiling, 304 drain, splits and the incremental form.
+
+Cosmos DB REST "Get partition key ranges".
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 USER_TEST = """
 from azure.cosmos import PartitionKey
 
@@ -16,8 +18,11 @@ def test_user_code(cosmosdb_emulator):
     coll = db.create_container("c", PartitionKey("/pk"))
     coll.upsert_item({"id": "1", "pk": "a"})
     assert coll.read_item("1", "a")["id"] == "1"
+    assert len(list(coll.read_feed_ranges())) == RANGES
     cosmosdb_emulator.split("mine", "c", "0")
-    assert len(list(coll.read_feed_ranges())) == 5
+    assert len(list(coll.read_feed_ranges(force_refresh=True))) == RANGES + 1
+    big = db.create_container("big", PartitionKey("/pk"), offer_throughput=25000)
+    assert len(list(big.read_feed_ranges())) == BIG_RANGES
 
 
 def test_same_session_emulator(cosmosdb_emulator):
@@ -26,8 +31,20 @@ def test_same_session_emulator(cosmosdb_emulator):
 """
 
 
-def test_fixture_in_a_users_test_file(tmp_path):
-    (tmp_path / "test_user.py").write_text(USER_TEST)
+@pytest.mark.parametrize(
+    ("ini", "ranges", "big_ranges"),
+    [
+        # Service-like by default: 400 RU/s -> 1 range, 25,000 RU/s -> ceil(2.5) = 3 ranges.
+        ("", 1, 3),
+        # An explicit count applies to every new container, whatever its throughput.
+        ("[pytest]\ncosmosdb_emulator_partitions = 2\n", 2, 2),
+    ],
+)
+def test_fixture_in_a_users_test_file(tmp_path, ini, ranges, big_ranges):
+    (tmp_path / "test_user.py").write_text(
+        f"RANGES = {ranges}\nBIG_RANGES = {big_ranges}\n" + USER_TEST
+    )
+    (tmp_path / "pytest.ini").write_text(ini or "[pytest]\n")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
         cwd=tmp_path,

@@ -1,4 +1,7 @@
-"""``GET /``: the database account (protocol notes §2)."""
+"""``GET /``: the database account.
+
+Read by azure-cosmos in ``azure/cosmos/_global_endpoint_manager.py:_GetDatabaseAccount``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,10 @@ def read(app: App, request: Request) -> Response:
     """The account, with locations echoing the scheme and Host the request came in on.
 
     Echoing the request's own base URL keeps the client talking to the address it was given
-    (pitfall #3); ``userConsistencyPolicy`` avoids ``x-ms-consistency-level: None`` (pitfall #6).
+    (the SDK routes every later request to ``databaseAccountEndpoint``,
+    ``azure/cosmos/_location_cache.py``); ``userConsistencyPolicy`` avoids a literal
+    ``x-ms-consistency-level: None`` header
+    (``azure/cosmos/_cosmos_client_connection.py:_set_client_consistency_level``).
     """
     location = [{"name": "Local", "databaseAccountEndpoint": request.base_url}]
     body = {

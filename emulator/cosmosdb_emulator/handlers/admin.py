@@ -1,6 +1,7 @@
 """Admin API under ``/_emulator/``.
 
-Requests are signed like any other (protocol notes §3) with resource type ``""`` and link = the
+Requests are signed like any other (see :mod:`cosmosdb_emulator.auth`) with resource type ``""``
+and link = the
 path without its leading slash, e.g. ``_emulator/split``.
 
 - ``POST /_emulator/split`` ``{"database","container","range_id"}`` -> ``{"children":[id,id]}``

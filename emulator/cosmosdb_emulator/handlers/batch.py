@@ -1,4 +1,7 @@
-"""Batch: atomic (<= 100 operations, <= 2 MB; protocol notes §10) or non-atomic (bulk).
+"""Batch: atomic (<= 100 operations, <= 2 MB) or non-atomic (bulk).
+
+Limits: Cosmos DB "Transactional batch operations",
+https://learn.microsoft.com/azure/cosmos-db/nosql/transactional-batch.
 
 The non-atomic form is what the bulk executors of the .NET, Java and JavaScript SDKs send.
 

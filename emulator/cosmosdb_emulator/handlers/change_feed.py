@@ -1,7 +1,11 @@
 """Change feed (pull model): LatestVersion and AllVersionsAndDeletes.
 
 Source relied on: azure-cosmos 4.17.1 ``_change_feed/change_feed_fetcher.py``,
-``change_feed_state.py``, ``change_feed_start_from.py``; protocol notes §8 and pitfalls #2, #8.
+``change_feed_state.py``, ``change_feed_start_from.py``; Cosmos DB REST "List documents"
+(https://learn.microsoft.com/rest/api/cosmos-db/list-documents, ``A-IM: Incremental feed``) and
+"Change feed pull model" (https://learn.microsoft.com/azure/cosmos-db/nosql/change-feed-pull-model).
+A 304 must carry an ``etag`` (``change_feed_fetcher.py:fetch_change_feed_items`` otherwise resets
+the range's token), and a split is 410 / sub-status 1002.
 
 Token semantics: the etag is ``"<lsn>"`` with a container-wide LSN, so a token taken on a parent
 range stays valid on its children after a split.
@@ -64,7 +68,8 @@ def run(app: App, request: Request) -> Response:
 
     Returns:
         200 with ``Documents`` and ``etag: "<lsn>"``, or 304 with the current LSN as etag when
-        nothing is new (the etag is required, pitfall #2). 410/1002 if the named range was split.
+        nothing is new (the etag is required: see the module docstring). 410/1002 if the named
+        range was split.
     """
     full = (request.headers.get("A-IM") or "").strip().lower() == FULL_FIDELITY
     limit = page_size(request)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from typing import Any
 
-from cosmosdb_emulator import catalog, offers
+from cosmosdb_emulator import catalog, offers, ranges
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.errors import CosmosError, not_found
 from cosmosdb_emulator.handlers import query
@@ -88,11 +90,27 @@ def list_containers(app: App, request: Request) -> Response:
     return text_response(200, _feed(rid, "DocumentCollections", texts))
 
 
+def _provisioned_ru(
+    conn: sqlite3.Connection, db_rid: str, content: dict[str, Any] | None
+) -> float | None:
+    """RU/s that size a new container: its own offer's, else its database's shared offer's."""
+    if content is not None:
+        return offers.enforced_rate(content)
+    row = conn.execute("SELECT body FROM offers WHERE coll_rid=?", (db_rid,)).fetchone()
+    if row is None:
+        return None
+    return offers.enforced_rate(json.loads(row[0])["content"])
+
+
 def create_container(app: App, request: Request) -> Response:
     """``POST /dbs/{db}/colls/`` (201; 400 for a malformed definition; 409 if it exists).
 
     ``x-ms-offer-throughput`` / ``x-ms-cosmos-offer-autopilot-settings`` provision the new
     container's RU/s (an offer, enforced at once; see :mod:`cosmosdb_emulator.offers`).
+    Unless the emulator was started with a fixed ``--partitions``, the container gets one
+    physical range per 10,000 RU/s (manual RU/s or autoscale maximum) of its own offer, or of
+    its database's shared offer, at least 1 (see
+    :func:`cosmosdb_emulator.ranges.count_for_throughput`).
     """
     if _is_query(request):
         with app.store.read() as conn:
@@ -115,7 +133,10 @@ def create_container(app: App, request: Request) -> Response:
         db_id, rid = catalog.database_rid(
             conn, request.route.database or "", request.route.rid_based
         )
-        text = catalog.create_container(conn, rid, body, app.partitions)
+        count = app.partitions
+        if count is None:
+            count = ranges.count_for_throughput(_provisioned_ru(conn, rid, content))
+        text = catalog.create_container(conn, rid, body, count)
         coll_id = str(body["id"])
         rate = None
         if content is not None:

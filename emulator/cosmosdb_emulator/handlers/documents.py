@@ -1,6 +1,9 @@
 """Document operations: create/upsert, point read/replace/patch/delete, read feed, pk delete.
 
-Protocol notes §7 and §12 (POST dispatch order: query plan, query, batch, upsert, create).
+A POST to ``docs`` is told apart by its headers, in this order: query plan
+(``x-ms-cosmos-is-query-plan-request``), query (``x-ms-documentdb-isquery``), batch
+(``x-ms-cosmos-is-batch-request``), upsert (``x-ms-documentdb-is-upsert``), else create
+(azure-cosmos ``azure/cosmos/_base.py:GetHeaders``, ``_populate_batch_headers``).
 """
 
 from __future__ import annotations

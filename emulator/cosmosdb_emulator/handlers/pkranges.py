@@ -1,7 +1,11 @@
 """``GET .../pkranges/``: partition key ranges with etag, 304 drain and incremental form.
 
 Source relied on: azure-cosmos 4.17.1 ``_routing/_routing_map_provider_common.py:evaluate_drain_page``
-and ``collection_routing_map.py:try_combine``; protocol notes §5 and pitfalls #1, #5.
+and ``collection_routing_map.py:try_combine``; Cosmos DB REST "Get partition key ranges"
+(https://learn.microsoft.com/rest/api/cosmos-db/get-partition-key-ranges).
+The SDK drains pkranges until a 304, so
+``If-None-Match`` with the current etag must answer 304; ranges must tile ``""`` to ``"FF"``
+(``collection_routing_map.py:_build_routing_map_from_ranges``).
 """
 
 from __future__ import annotations

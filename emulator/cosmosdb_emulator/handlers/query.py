@@ -1,5 +1,7 @@
-"""SQL queries: "Direct" strategy (protocol notes §9).
+"""SQL queries, all answered by the server.
 
+Cosmos DB REST "Querying resources",
+https://learn.microsoft.com/rest/api/cosmos-db/querying-cosmosdb-resources-using-the-rest-api.
 The server answers every query itself, cross-partition included, with full SQL semantics from
 ``cosmosdb_emulator.query.run_query`` (never 400/1004), and pages the full result with an opaque
 ``x-ms-continuation``. Documents are streamed from SQLite, filtered by container and EPK scope
