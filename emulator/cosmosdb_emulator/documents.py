@@ -84,6 +84,49 @@ class Writer:
             raise not_found("Container")
         self.lsn = int(row[0])
         self.now = int(time.time())
+        self._single_lsn = False
+        self._shared_lsn: int | None = None
+
+    def single_lsn(self) -> None:
+        """Commit every following write at one LSN, as the service commits a transactional batch.
+
+        The first write allocates the LSN; later writes reuse it, so each document's ``_lsn``
+        and the response's ``lsn`` header are that one LSN (azure-cosmos 4.17.1
+        ``tests/test_transactional_batch.py:test_batch_lsn``). A document written twice in the
+        batch keeps one change-feed record, its last state.
+        """
+        self._single_lsn = True
+
+    def _next_lsn(self) -> int:
+        if not self._single_lsn:
+            self.lsn += 1
+        elif self._shared_lsn is None:
+            self.lsn += 1
+            self._shared_lsn = self.lsn
+        return self.lsn
+
+    def _undo_lsn(self) -> None:
+        if not self._single_lsn:
+            self.lsn -= 1
+
+    def _log_change(
+        self,
+        epk: str,
+        doc_id: str,
+        pk_json: str,
+        op: str,
+        body: str | None,
+        prev_lsn: int | None,
+    ) -> None:
+        """Append a ``changes`` row (replacing this batch's earlier row for the same document)."""
+        self.conn.execute(
+            "INSERT INTO changes(coll_rid, lsn, op, epk, id, pk, ts, body, prev_lsn)"
+            " VALUES(?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(coll_rid, lsn, epk, id) DO UPDATE SET"
+            " op=CASE WHEN changes.op='create' AND excluded.op='replace' THEN 'create'"
+            " ELSE excluded.op END, ts=excluded.ts, body=excluded.body",
+            (self.container.rid, self.lsn, op, epk, doc_id, pk_json, self.now, body, prev_lsn),
+        )
 
     def finish(self) -> None:
         """Persist the container's LSN counter (call before the transaction commits)."""
@@ -139,7 +182,7 @@ class Writer:
         op: str,
         old_id: str | None = None,
     ) -> WriteResult:
-        self.lsn += 1
+        self._next_lsn()
         doc_rid = rid or rids.new_document_rid(self.container.rid)
         etag = f'"{uuid.uuid4()}"'
         doc = {k: v for k, v in body.items() if k not in SYSTEM_PROPERTIES}
@@ -159,7 +202,7 @@ class Writer:
                     (cid, pk.epk, doc["id"], doc_rid, self.lsn, self.now, text),
                 )
             except sqlite3.IntegrityError:  # unique (coll_rid, epk, id): the id exists
-                self.lsn -= 1
+                self._undo_lsn()
                 raise conflict() from None
         else:
             try:
@@ -168,13 +211,9 @@ class Writer:
                     (doc["id"], self.lsn, self.now, text, cid, pk.epk, old_id or doc["id"]),
                 )
             except sqlite3.IntegrityError:  # renamed to an id the logical partition has
-                self.lsn -= 1
+                self._undo_lsn()
                 raise conflict() from None
-        self.conn.execute(
-            "INSERT INTO changes(coll_rid, lsn, op, epk, id, pk, ts, body, prev_lsn)"
-            " VALUES(?,?,?,?,?,?,?,?,?)",
-            (cid, self.lsn, op, pk.epk, doc["id"], pk.json, self.now, text, prev_lsn),
-        )
+        self._log_change(pk.epk, doc["id"], pk.json, op, text, prev_lsn)
         return WriteResult(201 if op == "create" else 200, text, etag, self.lsn)
 
     @staticmethod
@@ -258,16 +297,12 @@ class Writer:
         self, epk: str, doc_id: str, pk_json: str, prev_lsn: int, op: str = "delete"
     ) -> None:
         """Delete one stored document and log the change (``op``: ``delete`` or ``expire``)."""
-        self.lsn += 1
+        self._next_lsn()
         self.conn.execute(
             "DELETE FROM docs WHERE coll_rid=? AND epk=? AND id=?",
             (self.container.rid, epk, doc_id),
         )
-        self.conn.execute(
-            "INSERT INTO changes(coll_rid, lsn, op, epk, id, pk, ts, body, prev_lsn)"
-            " VALUES(?,?,?,?,?,?,?,NULL,?)",
-            (self.container.rid, self.lsn, op, epk, doc_id, pk_json, self.now, prev_lsn),
-        )
+        self._log_change(epk, doc_id, pk_json, op, None, prev_lsn)
 
     def delete_range(self, min_epk: str, max_epk: str) -> int:
         """Delete every document with ``min_epk <= epk < max_epk``; returns how many."""

@@ -44,7 +44,8 @@ CREATE INDEX IF NOT EXISTS docs_ts ON docs(coll_rid, ts, epk, id);
 CREATE TABLE IF NOT EXISTS changes(
   coll_rid TEXT NOT NULL, lsn INTEGER NOT NULL, op TEXT NOT NULL, epk TEXT NOT NULL,
   id TEXT NOT NULL, pk TEXT NOT NULL, ts INTEGER NOT NULL, body TEXT, prev_lsn INTEGER);
-CREATE UNIQUE INDEX IF NOT EXISTS changes_lsn ON changes(coll_rid, lsn, epk);
+DROP INDEX IF EXISTS changes_lsn;
+CREATE UNIQUE INDEX IF NOT EXISTS changes_key ON changes(coll_rid, lsn, epk, id);
 CREATE TABLE IF NOT EXISTS children(
   parent_rid TEXT NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, rid TEXT NOT NULL UNIQUE,
   body TEXT NOT NULL, PRIMARY KEY(parent_rid, type, id));

@@ -105,6 +105,7 @@ def run(app: App, request: Request) -> Response:
     try:
         with app.store.write() as conn:
             writer = Writer(conn, container(conn, request))
+            writer.single_lsn()  # the service commits a transactional batch at one LSN
             if len(pk.components) != len(writer.container.paths):
                 # A batch is one logical partition: a prefix of a hierarchical key fails the
                 # whole request, not its operations (service wording, which azure-cosmos 4.17.1

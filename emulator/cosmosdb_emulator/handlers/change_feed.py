@@ -84,15 +84,21 @@ def run(app: App, request: Request) -> Response:
         if token is None:
             return Response(304, b"", {"etag": f'"{current}"', "lsn": str(current)})
         table = "changes" if full else "docs"
-        cols = "lsn, op, id, pk, ts, body, prev_lsn" if full else "lsn, body"
-        sql = f"SELECT {cols} FROM {table} WHERE coll_rid=? AND lsn>? AND epk>=? AND epk<?"  # noqa: S608
-        args: list[object] = [info.rid, token, lo, hi]
+        cols = "lsn, op, id, pk, ts, body, prev_lsn, epk" if full else "lsn, body"
+        sql = f"SELECT {cols} FROM {table} WHERE coll_rid=? AND epk>=? AND epk<?"  # noqa: S608
+        args: list[object] = [info.rid, lo, hi]
         if since is not None:
             sql += " AND ts>=?"
             args.append(since)
-        sql += " ORDER BY lsn LIMIT ?"
-        args.append(limit)
-        rows = conn.execute(sql, args).fetchall()
+        rows = conn.execute(
+            sql + " AND lsn>? ORDER BY lsn LIMIT ?", [*args, token, limit]
+        ).fetchall()
+        if len(rows) >= limit:
+            # The continuation is an LSN, so a page ends on a whole LSN: the documents of one
+            # transactional batch share it and come in the same page, even past the page size.
+            last = rows[-1][0]
+            rows = [r for r in rows if r[0] != last]
+            rows += conn.execute(sql + " AND lsn=? ORDER BY lsn", [*args, last]).fetchall()
         if full:
             items = [_full_fidelity_item(conn, info.rid, info.paths, row) for row in rows]
         else:
@@ -110,7 +116,7 @@ def _full_fidelity_item(conn: object, coll_rid: str, paths: list[str], row: tupl
     import sqlite3
 
     assert isinstance(conn, sqlite3.Connection)
-    lsn, op, doc_id, pk_json, ts, body, prev_lsn = row
+    lsn, op, doc_id, pk_json, ts, body, prev_lsn, epk = row
     expired = op == "expire"  # deleted by time to live (cosmosdb_emulator.ttl)
     if expired:
         op = "delete"
@@ -118,8 +124,11 @@ def _full_fidelity_item(conn: object, coll_rid: str, paths: list[str], row: tupl
     previous: str | None = None
     if prev_lsn is not None:
         meta["previousImageLSN"] = prev_lsn
+        # Several documents may share an LSN (one transactional batch): take this document's row.
         prev = conn.execute(
-            "SELECT body FROM changes WHERE coll_rid=? AND lsn=?", (coll_rid, prev_lsn)
+            "SELECT body FROM changes WHERE coll_rid=? AND lsn=? AND epk=?"
+            " ORDER BY id=? DESC LIMIT 1",
+            (coll_rid, prev_lsn, epk, doc_id),
         ).fetchone()
         if prev is not None and prev[0] is not None:
             previous = _with_lsn(prev[0], prev_lsn)
