@@ -18,7 +18,11 @@ import typing as t
 from collections.abc import Mapping, Sequence
 
 from cosmosdb_shared import conventions
-from cosmosdb_shared.conventions import PARTITION_KEY_PROPERTY
+from cosmosdb_shared.conventions import (
+    DELETED_AT_PROPERTY,
+    DROPPED_SYSTEM_PROPERTIES,
+    PARTITION_KEY_PROPERTY,
+)
 from cosmosdb_shared.partition_key import (
     UNDEFINED,
     lookup,
@@ -26,10 +30,6 @@ from cosmosdb_shared.partition_key import (
     path_parts,
 )
 
-#: System properties dropped from every record.
-DROPPED_SYSTEM_PROPERTIES: tuple[str, ...] = ("_rid", "_self", "_attachments")
-
-DELETED_AT_PROPERTY = "_sdc_deleted_at"
 #: Values that do not fit their property's declared type, as read: ``{"<property>": <value>}``
 #: (a name of the tap/target contract, :mod:`cosmosdb_shared.conventions`).
 RESCUED_DATA_PROPERTY = conventions.RESCUED_DATA_PROPERTY

@@ -19,16 +19,12 @@ import json
 import math
 import typing as t
 
-from cosmosdb_shared.conventions import RESCUED_DATA_PROPERTY
+from cosmosdb_shared.conventions import RESCUED_DATA_PROPERTY, SYSTEM_PROPERTIES, TAP_FIELDS
 from target_cosmosdb.errors import RecordRejected
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
-#: Properties the service generates on every write; values from a source document are dropped.
-SYSTEM_PROPERTIES = frozenset({"_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"})
-#: Fields added by tap-cosmosdb that are not part of the source document.
-TAP_FIELDS = frozenset({"_sdc_partition_key", RESCUED_DATA_PROPERTY})
 #: Largest document Cosmos DB stores, in bytes of UTF-8 JSON (service limit: 2 MB).
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 

@@ -12,6 +12,12 @@ import hashlib
 import json
 import typing as t
 
+from cosmosdb_shared.conventions import (
+    DELETED_AT_PROPERTY,
+    PARTITION_KEY_PROPERTY,
+    SYSTEM_PROPERTIES,
+    TABLE_VERSION_PROPERTY,
+)
 from target_cosmosdb.errors import RecordRejected
 
 if t.TYPE_CHECKING:
@@ -35,16 +41,11 @@ VOLATILE_FIELDS = frozenset(
         "_sdc_received_at",
         "_sdc_batched_at",
         "_sdc_sequence",
-        "_sdc_table_version",
         "_sdc_sync_started_at",
-        "_sdc_deleted_at",
-        "_sdc_partition_key",
-        "_rid",
-        "_self",
-        "_etag",
-        "_attachments",
-        "_ts",
-        "_lsn",
+        TABLE_VERSION_PROPERTY,
+        DELETED_AT_PROPERTY,
+        PARTITION_KEY_PROPERTY,
+        *SYSTEM_PROPERTIES,
     }
 )
 

@@ -11,7 +11,12 @@ from singer_sdk import metrics
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
-from cosmosdb_shared.conventions import PARTITION_KEY_PROPERTY, PARTITION_KEY_SCHEMA_KEYWORD
+from cosmosdb_shared.conventions import (
+    DELETED_AT_PROPERTY,
+    PARTITION_KEY_PROPERTY,
+    PARTITION_KEY_SCHEMA_KEYWORD,
+    TABLE_VERSION_PROPERTY,
+)
 from cosmosdb_shared.metrics import CosmosMetric, counter_point
 from cosmosdb_shared.partition_key import path_parts
 from target_cosmosdb import partition_key as pkmod
@@ -94,13 +99,16 @@ class StreamTotals:
 
 
 #: Document property holding the stream version (ACTIVATE_VERSION) a record was sent with.
-TABLE_VERSION = "_sdc_table_version"
+TABLE_VERSION = TABLE_VERSION_PROPERTY
 #: Documents of older versions retired per query on ACTIVATE_VERSION.
 RETIRE_PAGE = 1000
 #: Documents of versions older than ``@version`` (hard_delete).
-RETIRE_QUERY = "SELECT * FROM c WHERE c._sdc_table_version < @version"
+RETIRE_QUERY = f"SELECT * FROM c WHERE c.{TABLE_VERSION} < @version"  # noqa: S608 - constant names
 #: The same, not yet marked deleted (soft delete).
-MARK_QUERY = RETIRE_QUERY + " AND (NOT IS_DEFINED(c._sdc_deleted_at) OR IS_NULL(c._sdc_deleted_at))"
+MARK_QUERY = (
+    f"{RETIRE_QUERY} AND (NOT IS_DEFINED(c.{DELETED_AT_PROPERTY})"
+    f" OR IS_NULL(c.{DELETED_AT_PROPERTY}))"
+)
 
 _ACTIONS: dict[str, t.Literal["upsert", "create", "patch"]] = {
     "upsert": "upsert",
@@ -261,14 +269,15 @@ class CosmosDBSink(BatchSink):
         """
         if self.cosmos_target.pk_paths:
             return self.cosmos_target.pk_paths
-        announced = self.original_schema.get("x-cosmosdb-partition-key")
+        announced = self.original_schema.get(PARTITION_KEY_SCHEMA_KEYWORD)
         if isinstance(announced, dict) and announced.get("paths"):
             try:
                 return pkmod.parse_paths(announced["paths"])
             except (ValueError, TypeError):
                 self.logger.warning(
-                    "Stream '%s': ignoring unusable x-cosmosdb-partition-key %r",
+                    "Stream '%s': ignoring unusable %s %r",
                     self.stream_name,
+                    PARTITION_KEY_SCHEMA_KEYWORD,
                     announced,
                 )
         return ["/id"]
@@ -279,10 +288,10 @@ class CosmosDBSink(BatchSink):
         Args:
             record: The record, changed in place.
         """
-        deleted_at = record.get("_sdc_deleted_at")
+        deleted_at = record.get(DELETED_AT_PROPERTY)
         super()._remove_sdc_metadata_from_record(record)
         if deleted_at is not None:
-            record["_sdc_deleted_at"] = deleted_at
+            record[DELETED_AT_PROPERTY] = deleted_at
 
     def _parse_timestamps_in_record(
         self, record: dict, schema: dict, treatment: DatetimeErrorTreatmentEnum
@@ -375,7 +384,7 @@ class CosmosDBSink(BatchSink):
         version = self._record_version()
         if version is not None:
             doc[TABLE_VERSION] = version
-        deleted = self.hard_delete and record.get("_sdc_deleted_at") is not None
+        deleted = self.hard_delete and record.get(DELETED_AT_PROPERTY) is not None
         pk: pkmod.PartitionKeyValue | None = None
         try:
             check_id(doc_id)
@@ -483,7 +492,7 @@ class CosmosDBSink(BatchSink):
             "every record is written",
             self.stream_name,
             new_version,
-            "deleted (hard_delete)" if self.hard_delete else "marked with _sdc_deleted_at",
+            "deleted (hard_delete)" if self.hard_delete else f"marked with {DELETED_AT_PROPERTY}",
         )
 
     def retire_older_versions(self, version: int) -> int:
@@ -546,7 +555,7 @@ class CosmosDBSink(BatchSink):
                         )
                         continue
                     body = {k: v for k, v in doc.items() if k not in SYSTEM_PROPERTIES}
-                    body["_sdc_deleted_at"] = deleted_at
+                    body[DELETED_AT_PROPERTY] = deleted_at
                     size = estimate_operation_bytes(body)
                     items.append(
                         WriteItem(self.stream_name, None, doc["id"], pk, "upsert", body, size)
@@ -558,7 +567,7 @@ class CosmosDBSink(BatchSink):
             self.stream_name,
             version,
             retired,
-            "deleted" if self.hard_delete else "marked with _sdc_deleted_at",
+            "deleted" if self.hard_delete else f"marked with {DELETED_AT_PROPERTY}",
             queries,
         )
         self.emit_metrics()

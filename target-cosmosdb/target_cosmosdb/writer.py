@@ -39,12 +39,12 @@ from azure.core.exceptions import ServiceRequestError
 from azure.cosmos.documents import ConnectionPolicy
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
+from cosmosdb_shared.conventions import SYSTEM_PROPERTIES
 from cosmosdb_shared.errors import describe_error, status_of
 from cosmosdb_shared.partition_key import path_parts
 from cosmosdb_shared.retry import TRANSIENT_STATUSES, cosmos_wait, is_transient, retry_after_seconds
 from target_cosmosdb import batching
 from target_cosmosdb import partition_key as pkmod
-from target_cosmosdb.documents import SYSTEM_PROPERTIES
 from target_cosmosdb.errors import RecordRejected, TargetCosmosDBError, TerminatedDuringDrain
 
 if t.TYPE_CHECKING:
