@@ -154,10 +154,5 @@ class FaultHook(Hooks):
             raise DropConnection
         return response
 
-    def list(self) -> list[dict[str, Any]]:
-        """Current rules."""
-        with self._lock:
-            return [r.to_json() for r in self._rules]
-
 
 __all__ = ["ALLOWED_STATUSES", "CosmosError", "FaultHook", "FaultRule"]

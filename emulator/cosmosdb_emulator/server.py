@@ -13,7 +13,6 @@ import contextlib
 import socket
 import sys
 import traceback
-import uuid
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -249,8 +248,3 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 def make_server(app: App, host: str, port: int, scheme: str = "http") -> EmulatorHTTPServer:
     """Bind a server (port 0 picks a free port); call ``serve_forever()`` to run it."""
     return EmulatorHTTPServer((host, port), app, scheme)
-
-
-def new_activity_id() -> str:
-    """A fresh activity id (UUID string)."""
-    return str(uuid.uuid4())

@@ -127,11 +127,6 @@ class Store:
                 raise
             conn.execute("COMMIT")
 
-    def get_meta(self, key: str) -> str | None:
-        """Read a value from the ``meta`` table."""
-        row = self.connection().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
     def close(self) -> None:
         """Close every connection and remove the temporary file used for ``:memory:``."""
         with self._all_lock:

@@ -41,15 +41,6 @@ class ChargeTotals:
     throttles: int = 0
     throttle_wait_seconds: float = 0.0
 
-    def as_dict(self) -> dict[str, float | int]:
-        """Return the counters as a plain dict (for METRIC tags and summaries)."""
-        return {
-            "request_units": round(self.request_units, 2),
-            "requests": self.requests,
-            "throttles": self.throttles,
-            "throttle_wait_seconds": round(self.throttle_wait_seconds, 3),
-        }
-
 
 @dataclass
 class RequestChargeMeter:
@@ -134,8 +125,3 @@ class RequestChargeMeter:
                 out.throttles += item.throttles
                 out.throttle_wait_seconds += item.throttle_wait_seconds
             return out
-
-    def scopes(self) -> list[str]:
-        """Return the scope keys seen so far."""
-        with self._lock:
-            return list(self._totals)

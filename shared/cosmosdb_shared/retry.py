@@ -23,8 +23,11 @@ if t.TYPE_CHECKING:
 
 _T = t.TypeVar("_T")
 
-#: HTTP statuses worth another attempt. 410 only with sub-status 1002 (partition split),
-#: which the SDK handles for reads but surfaces for point writes.
+#: HTTP statuses worth another attempt whatever their sub-status. 410 (Gone) is not among them:
+#: :func:`is_transient` retries it only with sub-status 1002, 1007 or 1008 (partition key range
+#: gone, completing split, completing partition migration: azure-cosmos
+#: ``azure/cosmos/http_constants.py:SubStatusCodes``), which the SDK handles for feeds and
+#: queries but raises for point writes and batches.
 TRANSIENT_STATUSES = frozenset({408, 429, 449, 500, 502, 503, 504})
 
 logger = logging.getLogger("cosmosdb_shared.retry")
@@ -65,7 +68,8 @@ def is_transient(exc: BaseException) -> bool:
 
     Returns:
         True for throttling (429), timeouts (408), retry-with (449), server errors (500, 502, 503,
-        504), partition-gone (410 with sub-status 1002) and network errors; False otherwise.
+        504), a split or migration in progress (410 with sub-status 1002, 1007 or 1008) and
+        network errors; False otherwise.
     """
     if isinstance(exc, CosmosHttpResponseError):
         status = status_of(exc)

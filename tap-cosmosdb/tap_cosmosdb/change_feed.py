@@ -230,7 +230,6 @@ class ChangeFeedRangeReader:
     max_retry_seconds: float = 300.0
     stats: ReaderStats = field(default_factory=ReaderStats)
     item_epk: Callable[[dict[str, t.Any]], str | None] | None = None
-    dropped_out_of_range: int = 0
     _clamped: bool = field(default=False, init=False, repr=False)
     _pager: t.Any = field(default=None, init=False, repr=False)
     _pages: Iterator[t.Any] | None = field(default=None, init=False, repr=False)
@@ -273,7 +272,6 @@ class ChangeFeedRangeReader:
                 kept.append(item)
         dropped = len(items) - len(kept)
         if dropped:
-            self.dropped_out_of_range += dropped
             logger.info(
                 "Feed range %s: dropped %d item(s) of a split child range outside it",
                 self.feed_range,

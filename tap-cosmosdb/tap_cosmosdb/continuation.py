@@ -103,23 +103,6 @@ def token_range(data: t.Mapping[str, t.Any]) -> tuple[str, str] | None:
     return str(outer.get("min", "")), str(outer.get("max", ""))
 
 
-def token_lsn(data: t.Mapping[str, t.Any]) -> int | None:
-    """Return the highest per-range etag of a decoded token as an integer LSN.
-
-    Args:
-        data: A decoded token.
-
-    Returns:
-        The largest numeric etag (quotes stripped), or None if none is numeric.
-    """
-    best: int | None = None
-    for pair in data["continuation"]["continuation"]:
-        raw = str(pair.get("token") or "").strip('"')
-        if raw.isdigit():
-            best = int(raw) if best is None else max(best, int(raw))
-    return best
-
-
 def repair_token(token: str) -> str:
     """Make a token safe to store: rewrite its ``startFrom`` to ``Beginning``.
 

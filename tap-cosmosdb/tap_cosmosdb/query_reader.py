@@ -25,8 +25,6 @@ if t.TYPE_CHECKING:
 
     from cosmosdb_shared import RequestChargeMeter
 
-DEFAULT_QUERY = "SELECT * FROM c"
-
 logger = logging.getLogger("tap_cosmosdb.query_reader")
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 import typing as t
 
 from singer_sdk import Stream
@@ -958,8 +957,3 @@ def _is_record_limit(exc: BaseException) -> bool:
     return isinstance(exc, (AbortedSyncPausedException, AbortedSyncFailedException)) and (
         isinstance(exc.__cause__, MaxRecordsLimitException)
     )
-
-
-def monotonic() -> float:
-    """Seconds on a monotonic clock (patched in tests)."""
-    return time.monotonic()
