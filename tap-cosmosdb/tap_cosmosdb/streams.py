@@ -8,7 +8,7 @@ Replication methods:
 * ``INCREMENTAL``: ``SELECT … WHERE c._ts >= @ts ORDER BY c._ts`` (replication key ``_ts``).
 * ``FULL_TABLE``: the stream's query (setting ``queries``, default ``SELECT * FROM c``).
 
-STATE (see README.md, "State")::
+STATE (see docs/tap.md, "State")::
 
     {"bookmarks": {"<container>": {"partitions": [
         {"context": {"range_min": "", "range_max": "3FFF…"},
@@ -407,8 +407,8 @@ class CosmosContainerStream(Stream):
             raise ShardSettingError(
                 f"Stream '{self.name}': the state was written by {stored} but this run is "
                 f"{layout} (shard_index={layout.index}, shard_count={layout.count}); give each "
-                "shard its own state, or change the shard count as described in the README "
-                "('Scaling out')"
+                "shard its own state, or change the shard count as described in "
+                "docs/scaling-out.md ('Changing the shard count')"
             )
         state["shard"] = layout.to_state()
 
@@ -672,7 +672,7 @@ class CosmosContainerStream(Stream):
         except ContinuationError as exc:
             raise ContinuationError(
                 f"Stream '{self.name}' range {fr}: stored bookmark is unusable ({exc}); "
-                "reset this range's bookmark (see README, 'Resetting one range')"
+                "reset this range's bookmark (see docs/tap.md, 'Resetting one range')"
             ) from None
 
     def _checkpoint(self, state: dict[str, t.Any], **values: t.Any) -> None:

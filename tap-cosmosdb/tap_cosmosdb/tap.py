@@ -260,8 +260,8 @@ class TapCosmosDB(Tap):
                 "Documents sampled per container to declare its properties at discovery. Once "
                 "declared (kept in the stream's state), a property's type never changes; a "
                 "property first seen later is declared then (a new SCHEMA message), and a value "
-                "that does not fit its type goes to `_sdc_rescued_data`. See README, 'Records "
-                "and schema'."
+                "that does not fit its type goes to `_sdc_rescued_data`. See docs/tap.md, "
+                "'Records and schema'."
             ),
         ),
         th.Property(
@@ -351,7 +351,7 @@ class TapCosmosDB(Tap):
             description=(
                 "Number of tap processes sharing each container (scale-out). Shard i of N reads "
                 "the EPK slice [i/N, (i+1)/N) of every selected container; run N processes with "
-                "shard_index 0..N-1, each with its own state. See README, 'Scaling out'."
+                "shard_index 0..N-1, each with its own state. See docs/scaling-out.md."
             ),
         ),
         th.Property(
