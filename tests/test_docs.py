@@ -1,8 +1,10 @@
-"""Every plugin setting is in --about, in meltano.yml and in the README (generated tables)."""
+"""Every plugin setting is in --about, in meltano.yml and in the README (generated tables);
+the README and docs/ pages link to files that exist."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -60,3 +62,41 @@ def test_readme_settings_tables_are_current():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+#: Markdown links ``[text](target)``; the target's file part is checked, anchors are not.
+_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def relative_links(markdown: str) -> list[str]:
+    """Return the file part of every relative link in a Markdown text (URLs and anchors skipped).
+
+    Args:
+        markdown: The Markdown text.
+
+    Returns:
+        The link targets without their ``#anchor``, in order.
+    """
+    targets = []
+    for target in _LINK.findall(markdown):
+        if target.startswith(("http://", "https://", "mailto:", "#")):
+            continue
+        targets.append(target.split("#", 1)[0])
+    return targets
+
+
+def test_relative_links_find_their_files():
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    assert len(pages) >= 8, "README.md and the docs/ pages were not found"
+    broken = [
+        f"{page.relative_to(REPO)} -> {target}"
+        for page in pages
+        for target in relative_links(page.read_text())
+        if not (page.parent / target).exists()
+    ]
+    assert broken == []
+
+
+def test_relative_links_skips_urls_and_anchors():
+    text = "[a](docs/tap.md#state) [b](https://x.y/z) [c](#local) [d](../README.md)"
+    assert relative_links(text) == ["docs/tap.md", "../README.md"]
