@@ -15,7 +15,7 @@ import typing as t
 
 from azure.cosmos import PartitionKey
 
-#: Item properties the service adds that the tap drops (README, "Records and schema").
+#: Item properties the service adds that the tap drops (docs/tap.md, "Records and schema").
 SERVICE_ONLY = {"_rid", "_self", "_attachments", "_lsn"}
 
 #: Containers read by the main pipeline (LOG_BASED LatestVersion, except ``refresh``).
