@@ -5,9 +5,14 @@ Shape::
     {"requests": int, "request_charge": float, "throttled": int, "faults": int,
      "by_operation": {"write": int, ...},
      "containers": {"db/coll": {"requests": int, "request_charge": float, "throttled": int,
-                                "faults": int, "documents_per_range": {"0": int, ...}}}}
+                                "faults": int, "max_in_flight": {"change_feed": int, ...},
+                                "documents_per_range": {"0": int, ...}}}}
 
 ``documents_per_range`` counts the documents currently stored in each online physical range.
+``max_in_flight`` is the largest number of requests of one operation kind (see
+:func:`cosmosdb_emulator.operations.classify`) on the container that were being served at the
+same time, injected ``delay`` included (a request whose connection a ``drop_*`` fault closed
+stays counted as in flight).
 """
 
 from __future__ import annotations
@@ -32,6 +37,23 @@ class StatsHook(Hooks):
         self._charge = 0.0
         self._by_op: Counter[str] = Counter()
         self._containers: dict[str, dict[str, Any]] = {}
+        self._in_flight: Counter[tuple[str, str]] = Counter()
+
+    def before(self, app: App, request: Request) -> Response | None:
+        """Count the request as in flight (runs before the other hooks, e.g. a fault's delay)."""
+        kind, _ = classify(request)
+        key = container_key(request)
+        if kind == "admin" or key is None:
+            return None
+        with self._lock:
+            self._in_flight[(key, kind)] += 1
+            entry = self._containers.setdefault(
+                key, {"requests": 0, "request_charge": 0.0, "throttled": 0, "faults": 0}
+            )
+            peaks = entry.setdefault("max_in_flight", {})
+            peaks[kind] = max(peaks.get(kind, 0), self._in_flight[(key, kind)])
+        request.notes["stats_in_flight"] = (key, kind)
+        return None
 
     def after(self, app: App, request: Request, response: Response) -> Response:
         """Record one answered request."""
@@ -42,6 +64,9 @@ class StatsHook(Hooks):
         throttled = bool(request.notes.get("throttled"))
         fault = "fault" in request.notes
         with self._lock:
+            flight = request.notes.get("stats_in_flight")
+            if flight is not None:
+                self._in_flight[flight] -= 1
             self._totals["requests"] += 1
             self._totals["throttled"] += throttled
             self._totals["faults"] += fault
@@ -60,7 +85,10 @@ class StatsHook(Hooks):
     def snapshot(self) -> dict[str, Any]:
         """All counters plus per-range document counts read from storage."""
         with self._lock:
-            containers = {k: dict(v) for k, v in self._containers.items()}
+            containers = {
+                k: {**v, "max_in_flight": dict(v.get("max_in_flight", {}))}
+                for k, v in self._containers.items()
+            }
             out: dict[str, Any] = {
                 "requests": self._totals["requests"],
                 "request_charge": round(self._charge, 2),

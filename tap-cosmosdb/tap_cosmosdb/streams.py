@@ -26,9 +26,11 @@ the shard's EPK slice with the physical ranges, and queries are scoped to the sl
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 import typing as t
+from dataclasses import dataclass
 
 from singer_sdk import Stream
 from singer_sdk.exceptions import (
@@ -51,6 +53,7 @@ from tap_cosmosdb.change_feed import (
 )
 from tap_cosmosdb.continuation import ContinuationError, check_token
 from tap_cosmosdb.epk import EpkHasher
+from tap_cosmosdb.parallel import Finished, read_in_parallel
 from tap_cosmosdb.query_reader import (
     QueryReader,
     build_full_table_query,
@@ -77,12 +80,12 @@ from tap_cosmosdb.shapes import ShapeVerdicts, record_shape
 from tap_cosmosdb.shards import ShardLayout, ShardSettingError, shard_feed_ranges
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from azure.cosmos import ContainerProxy
     from singer_sdk.helpers.types import Context
 
-    from tap_cosmosdb.tap import TapCosmosDB
+    from tap_cosmosdb.tap import TapCosmosDB, WorkerConnection
 
 LOG_BASED = "LOG_BASED"
 INCREMENTAL = "INCREMENTAL"
@@ -118,6 +121,21 @@ _UNCHECKED_PROPERTIES = frozenset(
 
 class StreamSettingError(ValueError):
     """A setting or catalog choice that this stream cannot honour (one-line message)."""
+
+
+@dataclass
+class _RangeStep:
+    """What reading a feed range produced: records, then the bookmark values that follow them.
+
+    Attributes:
+        records: Records to emit, in change-feed order.
+        updates: Bookmark values to write once every record is emitted (None removes a key).
+        activity: The page held changes (resets the ``idle_exit_seconds`` clock).
+    """
+
+    records: list[dict[str, t.Any]]
+    updates: dict[str, t.Any]
+    activity: bool = False
 
 
 #: The line singer-sdk's ``Stream.sync`` logs before re-raising any exception.
@@ -416,7 +434,23 @@ class CosmosContainerStream(Stream):
 
     @property
     def partitions(self) -> list[dict] | None:
-        """One context per feed range, for LOG_BASED only.
+        """One context per feed range, for LOG_BASED read one range after another.
+
+        With ``max_parallel_ranges`` > 1 singer-sdk gets no partitions: it then calls
+        :meth:`get_records` once, with no context, and the stream reads every range itself
+        (:meth:`_read_ranges_parallel`), keeping one bookmark per range in the same
+        ``partitions`` state entries.
+
+        Returns:
+            ``[{"range_min": ..., "range_max": ...}, ...]`` (see :meth:`range_contexts`), or None
+            for query-based methods and parallel reads.
+        """
+        if self.replication_method != LOG_BASED or self._cosmos_tap.max_parallel_ranges > 1:
+            return None
+        return self.range_contexts()
+
+    def range_contexts(self) -> list[dict[str, str]]:
+        """One context per feed range (LOG_BASED).
 
         The ranges recorded in state are kept as they are (a range split since then is still one
         partition: its token carries the child ranges). Current ranges from
@@ -424,10 +458,8 @@ class CosmosContainerStream(Stream):
         interrupted before reaching every range).
 
         Returns:
-            ``[{"range_min": ..., "range_max": ...}, ...]``, or None for query-based methods.
+            ``[{"range_min": ..., "range_max": ...}, ...]``, sorted by ``range_min``.
         """
-        if self.replication_method != LOG_BASED:
-            return None
         if self._range_contexts is None:
             self._range_contexts = self._compute_range_contexts()
         return [dict(c) for c in self._range_contexts]
@@ -470,16 +502,19 @@ class CosmosContainerStream(Stream):
         """Yield records for one feed range (LOG_BASED) or the whole container.
 
         Args:
-            context: ``{"range_min", "range_max"}`` for LOG_BASED, else None.
+            context: ``{"range_min", "range_max"}`` for LOG_BASED read one range after another,
+                else None.
 
         Yields:
             Records (documents as described in ``records.py``).
         """
         method = self.replication_method
         if method == LOG_BASED:
-            if context is None:  # pragma: no cover - the SDK always passes a partition
-                return
-            yield from self._read_range(context)
+            if context is None:
+                # max_parallel_ranges > 1: no partitions were handed to singer-sdk.
+                yield from self._read_ranges_parallel()
+            else:
+                yield from self._read_range(context)
         elif method == INCREMENTAL:
             yield from self._read_incremental(context)
         else:
@@ -701,12 +736,18 @@ class CosmosContainerStream(Stream):
         return self._epk_hasher.of_header(record[PARTITION_KEY_PROPERTY])
 
     def _make_reader(
-        self, fr: FeedRange, *, token: str | None, mode: str, start_from: t.Any
+        self,
+        fr: FeedRange,
+        *,
+        token: str | None,
+        mode: str,
+        start_from: t.Any,
+        container: ContainerProxy | None = None,
     ) -> ChangeFeedRangeReader:
         scope = self._scope(fr)
         stats = self.range_stats.setdefault(scope, ReaderStats())
         return ChangeFeedRangeReader(
-            container=self.container,
+            container=self.container if container is None else container,
             feed_range=fr,
             container_rid=self.container_rid,
             continuation=token,
@@ -720,8 +761,89 @@ class CosmosContainerStream(Stream):
         )
 
     def _read_range(self, context: Context) -> Iterable[dict[str, t.Any]]:
+        """Read one feed range on this thread (``max_parallel_ranges`` 1)."""
         fr = FeedRange.from_context(context)
         state = self.get_context_state(context)
+        for step in self._range_steps(fr, copy.deepcopy(state), self.container):
+            yield from self._emit_step(step, state)
+        if not self._cosmos_tap.deadline_passed():
+            self.ranges_caught_up.add(str(fr))
+
+    def _read_ranges_parallel(self) -> Iterable[dict[str, t.Any]]:
+        """Read every feed range with ``max_parallel_ranges`` worker threads.
+
+        Workers read pages (each with its own ``CosmosClient``, see :mod:`tap_cosmosdb.parallel`)
+        and this thread emits them page by page: a page's records, then that range's bookmark
+        and a STATE message. Each worker works on a private copy of its range's bookmark; the
+        stream state (what STATE messages carry) only changes here, after the page's records.
+        """
+        contexts = self.range_contexts()
+        ranges = [FeedRange.from_context(c) for c in contexts]
+        if self._epk_hasher is None:
+            self._epk_hasher = EpkHasher(self._partition_key_definition)
+        start = {fr: copy.deepcopy(self._peek_range_state(fr.to_context())) for fr in ranges}
+        for fr in ranges:
+            self.range_stats.setdefault(self._scope(fr), ReaderStats())
+        states: dict[FeedRange, dict[str, t.Any]] = {}
+        tap = self._cosmos_tap
+        workers = tap.max_parallel_ranges
+
+        def run(fr: FeedRange, worker: WorkerConnection) -> Iterator[_RangeStep]:
+            return iter(self._range_steps(fr, start[fr], worker.container(self.name)))
+
+        entries = read_in_parallel(
+            ranges,
+            run,
+            workers=workers,
+            max_pages=2 * workers,
+            acquire=tap.acquire_worker,
+            release=tap.release_worker,
+        )
+        for entry in entries:
+            if isinstance(entry, Finished):
+                if not tap.deadline_passed():
+                    self.ranges_caught_up.add(str(entry.key))
+                continue
+            fr, step = entry
+            state = states.get(fr)
+            if state is None:
+                state = states[fr] = self.get_context_state(fr.to_context())
+            yield from self._emit_step(step, state)
+
+    def _peek_range_state(self, context: dict[str, str]) -> dict[str, t.Any]:
+        """The bookmark of a range as stored, without adding a partition to the state."""
+        for partition in self.stream_state.get("partitions") or []:
+            if partition.get("context") == context:
+                return dict(partition)
+        return {}
+
+    def _emit_step(self, step: _RangeStep, state: dict[str, t.Any]) -> Iterable[dict[str, t.Any]]:
+        """Yield a step's records, then (all emitted) write its bookmark values to ``state``."""
+        for record in step.records:
+            self.records_emitted += 1
+            yield record
+        if step.updates is not None:
+            self._checkpoint(state, **step.updates)
+        if step.activity:
+            self._cosmos_tap.note_activity()
+
+    def _range_steps(
+        self, fr: FeedRange, state: dict[str, t.Any], container: ContainerProxy
+    ) -> Iterable[_RangeStep]:
+        """Read one feed range as steps (records, then bookmark values to write after them).
+
+        Args:
+            fr: The feed range.
+            state: A private copy of the range's bookmark, updated here as steps are produced
+                (the stream state is updated by the emitting thread, see ``_emit_step``).
+            container: The container proxy to read through (a worker's own in parallel mode).
+
+        Yields:
+            Steps, in the range's change-feed order.
+
+        Raises:
+            StreamSettingError: If the bookmark was written in another ``change_feed_mode``.
+        """
         mode = str(self.config.get("change_feed_mode") or LATEST_VERSION)
         stored_mode = state.get("mode")
         if stored_mode and stored_mode != mode:
@@ -731,56 +853,65 @@ class CosmosContainerStream(Stream):
                 "switch modes"
             )
         if mode == ALL_VERSIONS_AND_DELETES:
-            yield from self._read_range_all_versions(fr, state)
+            yield from self._read_range_all_versions(fr, state, container)
         else:
-            yield from self._read_range_latest(fr, state)
-        if not self._cosmos_tap.deadline_passed():
-            self.ranges_caught_up.add(str(fr))
+            yield from self._read_range_latest(fr, state, container)
 
-    def _emit_pages(
+    @staticmethod
+    def _step(
+        state: dict[str, t.Any], records: list[dict[str, t.Any]], **values: t.Any
+    ) -> _RangeStep:
+        """A step writing ``values``; applied to the private ``state`` copy at once."""
+        for key, value in values.items():
+            if value is None:
+                state.pop(key, None)
+            else:
+                state[key] = value
+        return _RangeStep(records, values)
+
+    def _page_steps(
         self,
         reader: ChangeFeedRangeReader,
         state: dict[str, t.Any],
         *,
         to_record: t.Callable[[dict[str, t.Any]], dict[str, t.Any] | None],
-        token_key: str = "continuation",  # noqa: S107 - a bookmark key, not a secret
         extra: dict[str, t.Any] | None = None,
-    ) -> Iterable[dict[str, t.Any]]:
+    ) -> Iterable[_RangeStep]:
         for page in reader.pages(should_stop=self._cosmos_tap.deadline_passed):
-            for item in page.items:
-                record = to_record(item)
-                if record is not None:
-                    self.records_emitted += 1
-                    yield record
-            # Every record of the page has been emitted: advance the bookmark.
+            records = [r for r in map(to_record, page.items) if r is not None]
+            # The step's values are written once every record of the page has been emitted.
             last_lsn = state.get("last_lsn")
             if page.max_lsn is not None:
                 last_lsn = page.max_lsn if last_lsn is None else max(int(last_lsn), page.max_lsn)
             values: dict[str, t.Any] = dict(extra or {})
             if page.continuation:
-                values[token_key] = page.continuation
+                values["continuation"] = page.continuation
             if last_lsn is not None:
                 values["last_lsn"] = last_lsn
-            self._checkpoint(state, **values)
-            if page.items:
-                self._cosmos_tap.note_activity()
+            step = self._step(state, records, **values)
+            step.activity = bool(page.items)
+            yield step
 
-    def _read_range_latest(self, fr: FeedRange, state: dict[str, t.Any]) -> Iterable[dict]:
+    def _read_range_latest(
+        self, fr: FeedRange, state: dict[str, t.Any], container: ContainerProxy
+    ) -> Iterable[_RangeStep]:
         token = state.get("continuation")
         if token:
             self._check_stored_token(token, fr)
         reader = self._make_reader(
-            fr, token=token, mode=LATEST_VERSION, start_from=self._start_from()
+            fr, token=token, mode=LATEST_VERSION, start_from=self._start_from(), container=container
         )
         paths = self.partition_key_paths
-        yield from self._emit_pages(
+        yield from self._page_steps(
             reader,
             state,
             to_record=lambda doc: document_to_record(doc, paths),
             extra={"mode": LATEST_VERSION},
         )
 
-    def _read_range_all_versions(self, fr: FeedRange, state: dict[str, t.Any]) -> Iterable[dict]:
+    def _read_range_all_versions(
+        self, fr: FeedRange, state: dict[str, t.Any], container: ContainerProxy
+    ) -> Iterable[_RangeStep]:
         """AllVersionsAndDeletes: record Now, snapshot from Beginning, then follow changes.
 
         The service starts this mode only at ``Now`` (``change_feed_utils.py:validate_kwargs``).
@@ -794,23 +925,29 @@ class CosmosContainerStream(Stream):
         phase = state.get("phase")
         if phase is None:
             probe = self._make_reader(
-                fr, token=None, mode=ALL_VERSIONS_AND_DELETES, start_from="Now"
+                fr,
+                token=None,
+                mode=ALL_VERSIONS_AND_DELETES,
+                start_from="Now",
+                container=container,
             )
             now_token: str | None = None
+            records: list[dict[str, t.Any]] = []
             for page in probe.pages():
                 now_token = page.continuation
                 # "Now" with no token returns no items, only a position.
                 for item in page.items:
                     record = change_to_record(item, paths)
                     if record is not None:  # pragma: no cover - not expected from "Now"
-                        yield record
+                        records.append(record)
             if not now_token:
                 raise ContinuationError(
                     f"Stream '{self.name}' range {fr}: the service returned no change-feed "
                     "position for 'Now'"
                 )
-            self._checkpoint(
+            yield self._step(
                 state,
+                records,
                 mode=ALL_VERSIONS_AND_DELETES,
                 phase=PHASE_SNAPSHOT,
                 changes_continuation=now_token,
@@ -821,14 +958,17 @@ class CosmosContainerStream(Stream):
             token = state.get("continuation")
             if token:
                 self._check_stored_token(token, fr)
-            reader = self._make_reader(fr, token=token, mode=LATEST_VERSION, start_from="Beginning")
-            yield from self._emit_pages(
+            reader = self._make_reader(
+                fr, token=token, mode=LATEST_VERSION, start_from="Beginning", container=container
+            )
+            yield from self._page_steps(
                 reader, state, to_record=lambda doc: document_to_record(doc, paths)
             )
             if self._cosmos_tap.deadline_passed():
                 return
-            self._checkpoint(
+            yield self._step(
                 state,
+                [],
                 phase=PHASE_CHANGES,
                 continuation=state.get("changes_continuation"),
                 changes_continuation=None,
@@ -836,8 +976,10 @@ class CosmosContainerStream(Stream):
         token = state.get("continuation")
         if token:
             self._check_stored_token(token, fr)
-        reader = self._make_reader(fr, token=token, mode=ALL_VERSIONS_AND_DELETES, start_from="Now")
-        yield from self._emit_pages(
+        reader = self._make_reader(
+            fr, token=token, mode=ALL_VERSIONS_AND_DELETES, start_from="Now", container=container
+        )
+        yield from self._page_steps(
             reader, state, to_record=lambda item: change_to_record(item, paths)
         )
 

@@ -6,6 +6,7 @@ import datetime
 import fnmatch
 import logging
 import sys
+import threading
 import time
 import typing as t
 
@@ -32,6 +33,7 @@ from cosmosdb_shared import (
 from cosmosdb_shared.redaction import install_redaction
 from tap_cosmosdb import __version__
 from tap_cosmosdb.change_feed import ALL_VERSIONS_AND_DELETES, LATEST_VERSION
+from tap_cosmosdb.compat import wait_for_endpoint_refresh
 from tap_cosmosdb.continuation import ContinuationError
 from tap_cosmosdb.metrics import emit_stream_metrics
 from tap_cosmosdb.progress import ProgressReporter
@@ -67,6 +69,8 @@ SCHEMA_MODE_TYPED = "typed"
 DEFAULT_PROGRESS_INTERVAL = 30.0
 #: Default of ``poll_interval_seconds``.
 DEFAULT_POLL_INTERVAL = 1.0
+#: Default of ``max_parallel_ranges``.
+DEFAULT_MAX_PARALLEL_RANGES = 4
 
 
 class TapSettingError(ValueError):
@@ -198,6 +202,34 @@ class _OneLineErrorCommand(SingerCommand):
             sys.exit(1)
 
 
+class WorkerConnection:
+    """One ``CosmosClient`` used by one reading thread at a time, with its container proxies."""
+
+    def __init__(self, client: CosmosClient, database: str) -> None:
+        """Wrap a client.
+
+        Args:
+            client: The client (its own, not the tap's).
+            database: The database id.
+        """
+        self.database = client.get_database_client(database)
+        self._containers: dict[str, ContainerProxy] = {}
+
+    def container(self, name: str) -> ContainerProxy:
+        """The proxy of container ``name`` through this client (created once).
+
+        Args:
+            name: The container id.
+
+        Returns:
+            The container proxy.
+        """
+        proxy = self._containers.get(name)
+        if proxy is None:
+            proxy = self._containers[name] = self.database.get_container_client(name)
+        return proxy
+
+
 class TapCosmosDB(Tap):
     """Singer tap for Azure Cosmos DB (NoSQL API)."""
 
@@ -251,6 +283,18 @@ class TapCosmosDB(Tap):
             th.IntegerType(minimum=1),
             default=1000,
             description="Items per request (`x-ms-max-item-count`) for change-feed and query reads.",
+        ),
+        th.Property(
+            "max_parallel_ranges",
+            th.IntegerType(minimum=1),
+            default=DEFAULT_MAX_PARALLEL_RANGES,
+            description=(
+                "LOG_BASED: feed ranges read at once, each by its own thread and connection, "
+                "each fetching its next page while the previous one is written. Records and "
+                "STATE are written by one thread, a range's bookmark after its page's records. "
+                "At most twice this many pages (of `page_size` items) wait in memory, plus one "
+                "per thread. 1 reads the ranges one after another without prefetching."
+            ),
         ),
         th.Property(
             "schema_sample_size",
@@ -379,6 +423,8 @@ class TapCosmosDB(Tap):
         self._started = time.monotonic()
         self._last_activity = self._started
         self._redaction_installed = False
+        self._spare_workers: list[WorkerConnection] = []
+        self._workers_lock = threading.Lock()
         # azure-core logs every request's headers at INFO; keep the tap's log readable.
         azure_logger = logging.getLogger("azure")
         if azure_logger.level == logging.NOTSET:
@@ -419,6 +465,12 @@ class TapCosmosDB(Tap):
         value = self.config.get("progress_interval_seconds")
         return DEFAULT_PROGRESS_INTERVAL if value is None else float(value)
 
+    @property
+    def max_parallel_ranges(self) -> int:
+        """Feed ranges read at once (setting ``max_parallel_ranges``; 1 = one after another)."""
+        value = self.config.get("max_parallel_ranges")
+        return DEFAULT_MAX_PARALLEL_RANGES if value is None else max(1, int(value))
+
     @staticmethod
     def reports_as_one_line(exc: BaseException) -> bool:
         """Tell whether the command reports ``exc`` as one ``error:`` line (no traceback).
@@ -451,11 +503,40 @@ class TapCosmosDB(Tap):
                     f"not {name!r}"
                 )
             self._install_redaction()
-            self._client = build_client(
-                self.config, meter=self.meter, user_agent=f"tap-cosmosdb/{__version__}"
-            )
+            self._client = self._new_client()
             self._database = check_connection(self._client, str(self.config["database"]))
         return self._database
+
+    def _new_client(self) -> CosmosClient:
+        return build_client(self.config, meter=self.meter, user_agent=f"tap-cosmosdb/{__version__}")
+
+    def acquire_worker(self) -> WorkerConnection:
+        """A client of its own for one thread reading the change feed.
+
+        azure-cosmos hands a change-feed page's continuation token over through the client-wide
+        ``last_response_headers`` (``azure/cosmos/_change_feed/change_feed_iterable.py``), so
+        each thread reading the change feed at the same time needs its own ``CosmosClient``.
+        Clients are kept for reuse (:meth:`release_worker`), e.g. by polling rounds.
+
+        Returns:
+            The worker's connection.
+        """
+        with self._workers_lock:
+            worker = self._spare_workers.pop() if self._spare_workers else None
+        if worker is None:
+            worker = WorkerConnection(self._new_client(), str(self.config["database"]))
+            # The new client's start-up health check must not outlive a run that ends now.
+            wait_for_endpoint_refresh()
+        return worker
+
+    def release_worker(self, worker: WorkerConnection) -> None:
+        """Give back a connection from :meth:`acquire_worker` for reuse.
+
+        Args:
+            worker: The connection.
+        """
+        with self._workers_lock:
+            self._spare_workers.append(worker)
 
     # Discovery --------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import collections
 import json
 
+import pytest
+
 from tests.tap.conftest import seed
 
 
@@ -20,16 +22,22 @@ def metric_total(points, name: str) -> float:
     return sum(p["value"] for p in points if p["metric"] == name)
 
 
-def test_throttling_beyond_sdk_retries_is_retried_from_the_page_token(tap_env):
+@pytest.mark.parametrize(("parallel", "throttles"), [(1, 200), (4, 800)])
+def test_throttling_beyond_sdk_retries_is_retried_from_the_page_token(tap_env, parallel, throttles):
     items = tap_env.container("items")
     ids = seed(items, 30)
-    # 200 consecutive 429s: more than the SDK absorbs (9 retries in each of its two nested retry loops), so the tap's outer retry must
-    # re-read the page from its own token.
+    # 200 consecutive 429s: more than the SDK absorbs (9 retries in each of its two nested retry
+    # loops), so the tap's outer retry must re-read the page from its own token. Ranges read in
+    # parallel share the 429s between their clients, so more are needed.
     tap_env.emulator.inject_fault(
-        status=429, retry_after_ms=1, operation="change_feed", database=tap_env.name, count=200
+        status=429,
+        retry_after_ms=1,
+        operation="change_feed",
+        database=tap_env.name,
+        count=throttles,
     )
     try:
-        run = tap_env.run(tap_env.config(page_size=4))
+        run = tap_env.run(tap_env.config(page_size=4, max_parallel_ranges=parallel))
     finally:
         tap_env.emulator.clear_faults()
     assert run.returncode == 0, run.stderr[-3000:]
@@ -37,7 +45,7 @@ def test_throttling_beyond_sdk_retries_is_retried_from_the_page_token(tap_env):
     assert set(got) == set(ids)
     assert max(got.values()) == 1
     points = metrics(run.stderr)
-    assert metric_total(points, "cosmos_throttle_count") >= 200
+    assert metric_total(points, "cosmos_throttle_count") >= throttles
     assert metric_total(points, "cosmos_throttle_wait_seconds") > 0
     assert metric_total(points, "cosmos_retry_count") >= 1
     assert metric_total(points, "cosmos_request_units") > 0
