@@ -6,6 +6,7 @@ import datetime
 import itertools
 import typing as t
 from dataclasses import dataclass, field
+from functools import partial
 
 from singer_sdk import metrics
 from singer_sdk.exceptions import InvalidRecord
@@ -123,7 +124,9 @@ class CosmosDBSink(BatchSink):
 
     Records are turned into :class:`~target_cosmosdb.batching.WriteItem` as they arrive (id,
     partition key, size and schema are checked at once, so a bad record fails or is
-    dead-lettered with its line number) and written when the sink drains.
+    dead-lettered with its line number). A full batch is handed to the stream's background
+    writer (:class:`~target_cosmosdb.pipeline.WritePipeline`) and written while the next records
+    are parsed.
     """
 
     def __init__(
@@ -163,6 +166,8 @@ class CosmosDBSink(BatchSink):
         self.totals = self.cosmos_target.totals_for(stream_name)
         self.stats = self.totals.stats
         self._reported = self.totals.reported
+        #: Background writer of the stream's batches, shared by every sink the stream has.
+        self.pipeline = self.cosmos_target.pipelines.for_stream(stream_name)
 
     # -- singer-sdk hooks -----------------------------------------------------------------------
 
@@ -362,6 +367,7 @@ class CosmosDBSink(BatchSink):
             TargetCosmosDBError: For a record without id, with NaN/Infinity, or refused while no
                 ``dead_letter_path`` is set.
         """
+        self.pipeline.check()  # stop reading once a batch of the stream failed for good
         line = self.cosmos_target.line_number
         rejection, self._pending_rejection = self._pending_rejection, None
         try:
@@ -414,12 +420,28 @@ class CosmosDBSink(BatchSink):
         context.setdefault("items", []).append(item)
 
     def process_batch(self, context: dict) -> None:
-        """Write the batch: dedupe (last wins), then batches per shared key, else point writes.
+        """Hand the batch to the stream's background writer and return at once.
+
+        The batch is written (:meth:`write_batch`) while the next records are parsed; batches
+        of one stream are written in input order. A STATE waits for every batch handed over
+        before it (``TargetCosmosDB._drain_all`` flushes the pipelines).
 
         Args:
             context: The batch context with ``items``.
+
+        Raises:
+            TargetCosmosDBError: If an earlier batch of the stream failed.
         """
         items: list[WriteItem] = context.get("items", [])
+        if items:
+            self.pipeline.submit(partial(self.write_batch, items))
+
+    def write_batch(self, items: list[WriteItem]) -> None:
+        """Write a batch: dedupe (last wins), then batches per shared key, else point writes.
+
+        Args:
+            items: The batch's writes, in input order.
+        """
         unique, dropped = dedupe(items)
         if dropped:
             self.tally_duplicate_merged(dropped)

@@ -20,6 +20,7 @@ from target_cosmosdb.batch_files import BatchFileError, check_encoding, read_rec
 from target_cosmosdb.dead_letters import DeadLetterWriter
 from target_cosmosdb.errors import TargetCosmosDBError, TerminatedDuringDrain
 from target_cosmosdb.ids import ID_STRATEGIES
+from target_cosmosdb.pipeline import WritePipelines
 from target_cosmosdb.reader import LineNumberingReader
 from target_cosmosdb.resources import CosmosResources
 from target_cosmosdb.sinks import CosmosDBSink, StreamTotals
@@ -183,6 +184,8 @@ class TargetCosmosDB(Target):
     ]
 
     _redaction: t.ClassVar[SecretRedactionFilter | None] = None
+    #: The running target's abort event, set by :meth:`_fail` so background writes stop.
+    _abort: t.ClassVar[threading.Event | None] = None
 
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict) -> None:
@@ -256,6 +259,9 @@ class TargetCosmosDB(Target):
         )
         path = self.config.get("dead_letter_path")
         self.dead_letters = DeadLetterWriter(path) if path else None
+        #: Background writers of full batches (one per stream), see :mod:`target_cosmosdb.pipeline`.
+        self.pipelines = WritePipelines(self.resources.abort)
+        TargetCosmosDB._abort = self.resources.abort
         _ = self.resources.client  # fail fast on bad credentials, before reading any input
 
     # -- line numbers ---------------------------------------------------------------------------
@@ -376,9 +382,20 @@ class TargetCosmosDB(Target):
             self._active_drains -= 1
 
     def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
+        """Hand every sink's batch to its writer, then wait until all of them are written.
+
+        singer-sdk emits STATE right after this returns (``Target.drain_all``), so the wait
+        for the background writers (:class:`~target_cosmosdb.pipeline.WritePipelines`) is what
+        keeps a STATE from covering a record still in flight.
+
+        Args:
+            sink_list: Sinks to drain.
+            parallelism: Sinks drained at once (singer-sdk's ``max_parallelism``).
+        """
         self.begin_drain()
         try:
             super()._drain_all(sink_list, parallelism)
+            self.pipelines.flush()
         finally:
             self.end_drain()
 
@@ -391,6 +408,7 @@ class TargetCosmosDB(Target):
         resources = getattr(self, "resources", None)
         if resources is None or resources.abort.is_set():
             return  # terminated mid-drain (or before start-up finished): acknowledge nothing
+        self.pipelines.flush()  # already done by _drain_all; kept as the guarantee's last check
         if self.dead_letters is not None:
             self.dead_letters.sync()
         super()._write_state_message(state)
@@ -430,6 +448,7 @@ class TargetCosmosDB(Target):
         """
         self._retire_older_versions()
         super().process_endofpipe()
+        self.pipelines.close()
         if self.dead_letters is not None:
             self.dead_letters.close()
         self.resources.shutdown()
@@ -534,6 +553,10 @@ class TargetCosmosDB(Target):
 
     @classmethod
     def _fail(cls, message: str, code: int, *, hard: bool = False) -> t.NoReturn:
+        if cls._abort is not None:
+            # Nothing after the error is acknowledged; background batches must not go on
+            # retrying (throttles are retried without limit) while the process exits.
+            cls._abort.set()
         if cls._redaction is not None:
             message = cls._redaction._scrub(message)
         message = " ".join(message.split())
