@@ -4,7 +4,7 @@
 own sdist and wheel (``hatch_build.py``). Here each wheel is built with ``uv build``, installed
 ALONE (with its extras) into a fresh virtualenv, and run from there: ``--about`` and a small real
 ``tap | target`` sync against the emulator, the tap and the target each from its own virtualenv.
-The git-URL form (``pip install "<plugin>[entra] @ git+file://<clone>#subdirectory=<plugin>"``,
+The git-URL form (``pip install "<plugin>[entra]@git+file://<clone>#subdirectory=<plugin>"``,
 what a Meltano ``pip_url`` does) installs from a ``git clone`` of this repository, so it checks
 the committed tree. Registries must be reachable or uv's cache warm.
 
@@ -170,15 +170,16 @@ def test_git_url_install_with_pip(tmp_path):
     check(["git", "clone", "-q", str(REPO), str(clone)])
     bin_dir = tmp_path / "venv" / "bin"
     check([UV, "venv", "-q", "--seed", "--python", sys.executable, str(tmp_path / "venv")])
+    # The form of the README's pip_url (PEP 508, no spaces: Meltano splits pip_url like a shell).
     url = f"git+{clone.as_uri()}#subdirectory=target-cosmosdb"
-    check([str(bin_dir / "pip"), "install", "-q", f"target-cosmosdb[entra] @ {url}"], timeout=600)
+    check([str(bin_dir / "pip"), "install", "-q", f"target-cosmosdb[entra]@{url}"], timeout=600)
     about = json.loads(check([str(bin_dir / "target-cosmosdb"), "--about", "--format", "json"]))
     assert about["name"] == "target-cosmosdb"
     assert tmp_path / "venv" in module_file(bin_dir, "cosmosdb_shared").parents
     # The tap the same way, through uv (what Meltano's `venv.backend: uv` runs).
     tap_bin = make_venv(
         tmp_path / "tap-venv",
-        f"tap-cosmosdb[entra] @ git+{clone.as_uri()}#subdirectory=tap-cosmosdb",
+        f"tap-cosmosdb[entra]@git+{clone.as_uri()}#subdirectory=tap-cosmosdb",
     )
     about = json.loads(check([str(tap_bin / "tap-cosmosdb"), "--about", "--format", "json"]))
     assert about["name"] == "tap-cosmosdb"

@@ -74,7 +74,8 @@ def connection_properties() -> list[th.Property]:
                 "`key` (account key or connection string), `service_principal` "
                 "(Microsoft Entra ID app: `tenant_id`, `client_id`, `client_secret`) or "
                 "`default_credential` (azure-identity's DefaultAzureCredential chain). The Entra "
-                "options need the `entra` extra (`pip install tap-cosmosdb[entra]`)."
+                "options need the plugin's `entra` extra (`tap-cosmosdb[entra]`, "
+                "`target-cosmosdb[entra]`)."
             ),
         ),
         th.Property(
