@@ -23,7 +23,7 @@ from typing import Any
 from cosmosdb_emulator import catalog
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.catalog import ContainerInfo
-from cosmosdb_emulator.epk import effective_partition_key, path_segments
+from cosmosdb_emulator.epk import MAX_EPK, MIN_EPK, effective_partition_key, path_segments
 from cosmosdb_emulator.errors import bad_request
 from cosmosdb_emulator.handlers.common import container, page_size, scope
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
@@ -207,6 +207,7 @@ def _stream_page(
     sql += f" ORDER BY {order_sql}"
     evaluate = compiled.iter_results if order == "key" else compiled.execute
     out: list[Any] = []
+    full: list[Any] | None = None  # the resume position once the page is full
     with app.store.read() as conn:
         for row in conn.execute(sql, args):
             key, text = list(row[:width]), row[width]
@@ -214,13 +215,20 @@ def _stream_page(
                 scan.add(text)
             doc = json.loads(text)
             rows = list(evaluate([augment(doc) if augment is not None else doc]))
+            if full is not None:
+                if rows:  # more results follow: the page gets a continuation
+                    return out, full
+                continue
             skip = int(start[width]) if start is not None and key == start[:width] else 0
             rows = rows[skip:]
             room = limit - len(out)
-            if len(rows) >= room:
+            if len(rows) > room:
                 out += rows[:room]
                 return out, [*key, skip + room]
             out += rows
+            if len(rows) == room:
+                # Full: a continuation only if another result follows (none after the last).
+                full = [*key, skip + room]
     return out, None
 
 
@@ -316,25 +324,44 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
         lo, hi, point = scope(conn, request, info)
         augment, computed_names = _computed(conn, info)
     token = request.headers.get("x-ms-continuation")
+    if token and token.startswith("-RID:"):
+        # The service backend's own token format (``-RID:...#RT:...``), e.g. handed over from
+        # a real account: it names no state here, so the query starts from the beginning.
+        token = None
     try:
         compiled = engine.compile_query(text, params)
     except engine.QueryError as exc:
         raise bad_request(str(exc)) from exc
+    cross_ranges: list[tuple[str, str]] | None = None
+    if not point and _is_cross_partition(request):
+        # Before narrowing: like the service, a partition key pinned only in WHERE still
+        # makes a container-wide query.
+        cross_ranges = _cross_partition_ranges(app, request, info, compiled)
     if not point:
         lo, hi, point = _narrow_by_equality(info, compiled, lo, hi)
-    if not token and _COUNT_ALL.match(text) and not params:
+    if not token and not params and (_COUNT_ALL.match(text) or _COUNT_ALL_ITEM.match(text)):
         # Index-only: counted by SQLite without reading a document (retrievedDocumentCount 0).
         with app.store.read() as conn:
             (count,) = conn.execute(
                 "SELECT COUNT(*) FROM docs WHERE coll_rid=? AND epk>=? AND epk<?",
                 (info.rid, lo, hi),
             ).fetchone()
-        body = f'{{"_rid":"{info.rid}","Documents":[{int(count)}],"_count":1}}'
+        value = str(int(count)) if _COUNT_ALL.match(text) else f'[{{"item":{int(count)}}}]'
+        body = f'{{"_rid":"{info.rid}","Documents":[{value}],"_count":1}}'
         return text_response(200, body, {"x-ms-item-count": "1"}), info, point
     order = stream_order(compiled)
     if order is not None:
         response = _run_streaming(
-            app, info.rid, (lo, hi, point), compiled, order, token, limit, scan, augment
+            app,
+            info.rid,
+            (lo, hi, point),
+            compiled,
+            order,
+            token,
+            limit,
+            scan,
+            augment,
+            cross_ranges,
         )
         if computed_names and compiled.is_select_star:
             response = _strip_computed(response, computed_names)
@@ -396,6 +423,101 @@ def _narrow_by_equality(
 
 _MISSING = object()
 _COUNT_ALL = re.compile(r"^\s*SELECT\s+VALUE\s+COUNT\s*\(\s*1\s*\)\s+FROM\s+\w+\s*$", re.I)
+# The query plan's per-range form of ``SELECT VALUE COUNT(1) FROM c`` (see ``query.plan``).
+_COUNT_ALL_ITEM = re.compile(
+    r'^\s*SELECT\s+VALUE\s+\[\s*\{\s*"item"\s*:\s*COUNT\s*\(\s*1\s*\)\s*\}\s*\]'
+    r"\s+FROM\s+\w+\s*$",
+    re.I,
+)
+_NOT_SERVABLE = 1004
+"""``x-ms-substatus`` of "cross partition query not servable" (azure-cosmos 4.17.1
+``http_constants.SubStatusCodes.CROSS_PARTITION_QUERY_NOT_SERVABLE``): the SDK then fetches the
+query plan and runs the query per partition key range itself."""
+
+
+def _is_cross_partition(request: Request) -> bool:
+    """A query sent to the whole container: no partition key, range id or EPK bounds."""
+    h = request.headers
+    return not (
+        h.get("x-ms-documentdb-partitionkey") is not None
+        or h.get("x-ms-documentdb-partitionkeyrangeid")
+        or h.get("x-ms-start-epk") is not None
+        or h.get("x-ms-end-epk") is not None
+    )
+
+
+def _cross_partition_ranges(
+    app: App, request: Request, info: ContainerInfo, compiled: Any
+) -> list[tuple[str, str]] | None:
+    """Check a container-wide query the way the service does; its ranges if served here.
+
+    A query that needs the client's pipeline (ORDER BY, aggregates, DISTINCT, TOP,
+    OFFSET/LIMIT; :func:`cosmosdb_emulator.query.plan.needs_pipeline`), or that spans several
+    physical partitions without ``x-ms-documentdb-query-enablecrosspartition: true``, is answered
+    400 with sub-status 1004; the SDK then asks for the query plan and queries each partition key
+    range itself (azure-cosmos 4.17.1 ``_execution_context/execution_dispatcher.py``
+    ``_is_partitioned_execution_info``). Other queries are served here, one physical partition
+    per page, an empty page for an empty partition included (Cosmos DB REST "Query Documents":
+    the client follows ``x-ms-continuation`` across partitions).
+
+    Returns:
+        ``[(min_epk, max_epk), ...]`` of the physical ranges when there are several, else None.
+
+    Raises:
+        CosmosError: 400/1004 as described above.
+    """
+    from cosmosdb_emulator.query.plan import needs_pipeline
+
+    with app.store.read() as conn:
+        rngs = [(r.min_epk, r.max_epk) for r in catalog.ranges(conn, info.rid)]
+    if needs_pipeline(compiled):
+        raise bad_request(
+            "The provided cross partition query can not be directly served by the gateway. "
+            "The client must fetch the query plan and run it per partition key range.",
+            _NOT_SERVABLE,
+        )
+    if len(rngs) <= 1:
+        return None
+    if not request.headers.flag("x-ms-documentdb-query-enablecrosspartition"):
+        raise bad_request(
+            "Cross partition query is required but disabled. Please set "
+            "x-ms-documentdb-query-enablecrosspartition to true, specify "
+            "x-ms-documentdb-partitionkey, or revise your query to avoid this exception.",
+            _NOT_SERVABLE,
+        )
+    return rngs
+
+
+def _range_page(
+    app: App,
+    coll_rid: str,
+    ranges: list[tuple[str, str]],
+    scope_: tuple[str, str, bool],
+    compiled: Any,
+    start: list[Any] | None,
+    limit: int,
+    scan: _Scan | None,
+    augment: Augment | None,
+) -> tuple[list[Any], list[Any] | None]:
+    """A page of a container-wide ``"key"``-ordered query, taken from one physical range.
+
+    Only documents inside ``scope_`` (narrowed by WHERE equalities) are read. The continuation
+    position is the next document's ``(epk, id)``, or the next range's start once a range is
+    drained, so a page never mixes two ranges.
+    """
+    epk = start[0] if start is not None else ranges[0][0]
+    index = next((k for k, (lo, hi) in enumerate(ranges) if lo <= epk < hi), len(ranges) - 1)
+    lo, hi = ranges[index]
+    page: list[Any] = []
+    next_start: list[Any] | None = None
+    if max(lo, scope_[0]) < min(hi, scope_[1]):
+        clipped = (max(lo, scope_[0]), min(hi, scope_[1]), False)
+        page, next_start = _stream_page(
+            app, coll_rid, clipped, compiled, "key", start, limit, scan, augment
+        )
+    if next_start is None and index + 1 < len(ranges):
+        next_start = [hi, "", 0]
+    return page, next_start
 
 
 def _run_streaming(
@@ -408,7 +530,9 @@ def _run_streaming(
     limit: int,
     scan: _Scan | None = None,
     augment: Augment | None = None,
+    cross_ranges: list[tuple[str, str]] | None = None,
 ) -> Response:
+    """One page of a position-pageable query; with ``cross_ranges``, from one range only."""
     start: list[Any] | None = None
     if token:
         try:
@@ -418,9 +542,14 @@ def _run_streaming(
                 raise ValueError("bad position")
         except (ValueError, KeyError, TypeError) as exc:
             raise bad_request("Invalid query continuation token.") from exc
-    page, next_start = _stream_page(
-        app, coll_rid, scope_, compiled, order, start, limit, scan, augment
-    )
+    if cross_ranges is None:
+        page, next_start = _stream_page(
+            app, coll_rid, scope_, compiled, order, start, limit, scan, augment
+        )
+    else:
+        page, next_start = _range_page(
+            app, coll_rid, cross_ranges, scope_, compiled, start, limit, scan, augment
+        )
     headers = {"x-ms-item-count": str(len(page))}
     if next_start is not None:
         headers["x-ms-continuation"] = base64.urlsafe_b64encode(
@@ -441,61 +570,37 @@ def query_resources(request: Request, texts: list[str], rid: str, key: str) -> R
     return text_response(200, f'{{"_rid":"{rid}","{key}":{dumps(rows)},"_count":{len(rows)}}}')
 
 
-_AGGREGATE_PLAN_NAMES = {
-    "COUNT": "Count",
-    "SUM": "Sum",
-    "AVG": "Average",
-    "MIN": "Min",
-    "MAX": "Max",
-}
-
-
 def query_plan(app: App, request: Request) -> Response:
-    """The query plan (``x-ms-cosmos-is-query-plan-request``), describing the query.
+    """The query plan (``x-ms-cosmos-is-query-plan-request``) of a query.
 
-    ``queryInfo`` carries what the service reports: ``top``, ``offset``, ``limit``,
-    ``orderBy`` (``Ascending``/``Descending``), ``aggregates`` (``Count``, ``Sum``, ``Average``,
-    ``Min``, ``Max``), ``distinctType`` (``None``, ``Ordered`` with ORDER BY, else
-    ``Unordered``) and ``hasSelectValue`` (field names as read by azure-cosmos 4.17.1
-    ``_execution_context/query_execution_info.py``). The emulator answers every query itself
-    and never asks a client for client-side execution (sub-status 1004), so
-    ``rewrittenQuery`` is the query as given and one range covers the container.
+    ``queryInfo`` comes from :func:`cosmosdb_emulator.query.plan.query_info` (ORDER BY, TOP,
+    OFFSET/LIMIT, aggregates, DISTINCT and the per-range ``rewrittenQuery``). ``queryRanges`` is
+    the whole EPK space, or the single EPK of a partition key pinned by top-level equalities
+    in WHERE (``c.pk = 'x'``), as the service narrows it (field names as read by azure-cosmos
+    4.17.1 ``_execution_context/query_execution_info.py``).
 
     Raises:
-        CosmosError: 400 if the query does not compile.
+        CosmosError: 400 if the query does not compile or cannot run across partitions.
     """
+    from cosmosdb_emulator.query.plan import query_info
+
     engine = _engine()
     text, params = _parse_body(request)
     try:
+        info_ = query_info(text, params)
         compiled = engine.compile_query(text, params)
     except engine.QueryError as exc:
         raise bad_request(str(exc)) from exc
-    distinct = "None"
-    if compiled.has_distinct:
-        distinct = "Ordered" if compiled.has_order_by else "Unordered"
-    query_info = {
-        "distinctType": distinct,
-        "top": compiled.top,
-        "offset": compiled.offset,
-        "limit": compiled.limit,
-        "orderBy": ["Descending" if desc else "Ascending" for _, desc in compiled.order_by],
-        "orderByExpressions": [
-            ".".join([compiled.alias or "c", *(str(p) for p in path)]) if path else ""
-            for path, _ in compiled.order_by
-        ],
-        "groupByExpressions": [],
-        "groupByAliases": [],
-        "aggregates": [_AGGREGATE_PLAN_NAMES[name] for name in compiled.aggregate_names],
-        "groupByAliasToAggregateType": {},
-        "rewrittenQuery": text,
-        "hasSelectValue": bool(compiled.is_value),
-        "dCountInfo": None,
-        "hasNonStreamingOrderBy": False,
-    }
+    query_range = {"min": "", "max": "FF", "isMinInclusive": True, "isMaxInclusive": False}
+    with app.store.read() as conn:
+        info = container(conn, request)
+    lo, _, point = _narrow_by_equality(info, compiled, MIN_EPK, MAX_EPK)
+    if point:
+        query_range = {"min": lo, "max": lo, "isMinInclusive": True, "isMaxInclusive": True}
     plan = {
         "partitionedQueryExecutionInfoVersion": 2,
-        "queryInfo": query_info,
-        "queryRanges": [{"min": "", "max": "FF", "isMinInclusive": True, "isMaxInclusive": False}],
+        "queryInfo": info_,
+        "queryRanges": [query_range],
     }
     return text_response(200, dumps(plan))
 

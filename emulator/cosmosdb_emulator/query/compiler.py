@@ -183,6 +183,11 @@ class CompiledQuery:
         self._items = items
 
     @property
+    def item_names(self) -> list[str]:
+        """Property names of a ``SELECT`` list's items in order (empty for ``*`` / ``VALUE``)."""
+        return [name for name, _ in self._items or []]
+
+    @property
     def aggregate_names(self) -> list[str]:
         """Upper-case names of the aggregates in the SELECT clause, in order."""
         return [name for name, _ in self._aggregates]

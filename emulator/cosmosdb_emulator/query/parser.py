@@ -24,7 +24,13 @@ def _get_parser() -> Lark:
     if _parser is None:
         with _lock:
             if _parser is None:
-                _parser = Lark(GRAMMAR, parser="lalr", lexer="contextual", maybe_placeholders=True)
+                _parser = Lark(
+                    GRAMMAR,
+                    parser="lalr",
+                    lexer="contextual",
+                    maybe_placeholders=True,
+                    propagate_positions=True,  # source spans, for query plan rewriting
+                )
     return _parser
 
 

@@ -110,10 +110,25 @@ def test_aggregates_top_and_distinct_cross_partition(items_container) -> None:
     assert count == [40]
     total = list(
         items_container.query_items(
-            "SELECT SUM(c.n) AS s FROM c", enable_cross_partition_query=True
+            "SELECT VALUE SUM(c.n) FROM c", enable_cross_partition_query=True
         )
     )
-    assert total == [{"s": sum(i["n"] for i in ITEMS)}]
+    assert total == [sum(i["n"] for i in ITEMS)]
+    average = list(
+        items_container.query_items(
+            "SELECT VALUE AVG(c.opt) FROM c", enable_cross_partition_query=True
+        )
+    )
+    opts = [i["opt"] for i in ITEMS if "opt" in i]
+    assert average == [sum(opts) / len(opts)]
+    # Like the service: only 'VALUE <aggregate>' runs across partitions.
+    with pytest.raises(CosmosHttpResponseError) as err:
+        list(
+            items_container.query_items(
+                "SELECT SUM(c.n) AS s FROM c", enable_cross_partition_query=True
+            )
+        )
+    assert err.value.status_code == 400
     top = list(
         items_container.query_items(
             "SELECT TOP 3 VALUE c.n FROM c ORDER BY c.n", enable_cross_partition_query=True
