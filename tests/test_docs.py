@@ -64,39 +64,77 @@ def test_readme_settings_tables_are_current():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-#: Markdown links ``[text](target)``; the target's file part is checked, anchors are not.
+#: Markdown links ``[text](target)``.
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
-def relative_links(markdown: str) -> list[str]:
-    """Return the file part of every relative link in a Markdown text (URLs and anchors skipped).
+def relative_links(markdown: str) -> list[tuple[str, str]]:
+    """Return ``(file, anchor)`` of every relative link in a Markdown text (URLs skipped).
 
     Args:
         markdown: The Markdown text.
 
     Returns:
-        The link targets without their ``#anchor``, in order.
+        The link targets split at ``#`` (``""`` for a missing part), in order.
     """
     targets = []
     for target in _LINK.findall(markdown):
-        if target.startswith(("http://", "https://", "mailto:", "#")):
+        if target.startswith(("http://", "https://", "mailto:")):
             continue
-        targets.append(target.split("#", 1)[0])
+        file, _, anchor = target.partition("#")
+        targets.append((file, anchor))
     return targets
 
 
-def test_relative_links_find_their_files():
-    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-    assert len(pages) >= 8, "README.md and the docs/ pages were not found"
-    broken = [
-        f"{page.relative_to(REPO)} -> {target}"
-        for page in pages
-        for target in relative_links(page.read_text())
-        if not (page.parent / target).exists()
+def anchors(markdown: str) -> set[str]:
+    """Return the anchors GitHub gives the headings of a Markdown text.
+
+    GitHub's rule: lower-case the heading text, drop every character that is not a letter, a
+    digit, a space, ``-`` or ``_``, turn spaces into ``-``, and suffix repeats with ``-1``,
+    ``-2``... Headings inside code fences are not headings.
+
+    Args:
+        markdown: The Markdown text.
+
+    Returns:
+        Every anchor of the page.
+    """
+    seen: dict[str, int] = {}
+    fenced = False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        if fenced or not line.startswith("#"):
+            continue
+        text = line.lstrip("#").strip().lower()
+        slug = "".join(c for c in text if c.isalnum() or c in " -_").replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        if count:
+            seen[f"{slug}-{count}"] = 1
+    return set(seen)
+
+
+def test_relative_links_find_their_files_and_headings():
+    pages = [
+        REPO / "README.md",
+        *sorted((REPO / "docs").glob("*.md")),
+        *sorted(REPO.glob("*/README.md")),
     ]
+    assert len(pages) >= 12, "README.md, the docs/ pages and the package READMEs were not found"
+    broken = []
+    for page in pages:
+        for file, anchor in relative_links(page.read_text()):
+            path = (page.parent / file) if file else page
+            if not path.exists():
+                broken.append(f"{page.relative_to(REPO)} -> {file}")
+            elif anchor and path.suffix == ".md" and anchor not in anchors(path.read_text()):
+                broken.append(f"{page.relative_to(REPO)} -> {file}#{anchor}")
     assert broken == []
 
 
-def test_relative_links_skips_urls_and_anchors():
+def test_link_and_anchor_parsing():
     text = "[a](docs/tap.md#state) [b](https://x.y/z) [c](#local) [d](../README.md)"
-    assert relative_links(text) == ["docs/tap.md", "../README.md"]
+    assert relative_links(text) == [("docs/tap.md", "state"), ("", "local"), ("../README.md", "")]
+    page = "# tap · target\n## State\n```\n# not a heading\n```\n### State\n## `make demo` (x/y)\n"
+    assert anchors(page) == {"tap--target", "state", "state-1", "make-demo-xy"}
