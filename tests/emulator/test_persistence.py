@@ -52,7 +52,10 @@ def test_restart_keeps_provisioned_throughput(tmp_path):
         coll = emu.client().get_database_client("tp").get_container_client("c")
         assert coll.get_throughput().offer_throughput == 400
         start = time.monotonic()
-        for i in range(40):  # 40 x 15 RU = 600 RU at 400 RU/s: throttled after the restart too
-            coll.upsert_item({"id": str(i), "pk": "p", "pad": "x" * 2000})
+        # One write of ~1,000 RU (about 5 RU per KB) overdraws the 400 RU bucket; the writes
+        # after it are throttled (and retried by the SDK) until it refills, after the restart too.
+        coll.upsert_item({"id": "big", "pk": "p", "pad": "x" * 200_000})
+        for i in range(3):
+            coll.upsert_item({"id": str(i), "pk": "p"})
         assert time.monotonic() - start >= 0.35
         assert emu.stats()["throttled"] > 0
