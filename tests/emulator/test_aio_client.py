@@ -148,9 +148,12 @@ def test_change_feed_per_feed_range_with_resume_across_split(cosmosdb_emulator):
 def test_429_from_provisioned_throughput_is_retried(cosmosdb_emulator):
     async def body(client, db):
         coll = await db.create_container("t", PartitionKey("/pk"))
-        cosmosdb_emulator.set_throughput(db.id, "t", 20)
+        cosmosdb_emulator.set_throughput(db.id, "t", 100)
         start = time.monotonic()
-        for i in range(8):  # 8 x 5 RU = 40 RU at 20 RU/s: ~1 s of 429/3200 the SDK retries
+        # ~200 RU (about 5 RU per KB) overdraw the 100 RU bucket by ~100 RU: the writes after it
+        # get ~1 s of 429/3200 that the SDK retries, however slow the machine is.
+        await coll.upsert_item({"id": "big", "pk": "p", "pad": "x" * 40_000})
+        for i in range(7):
             await coll.upsert_item({"id": str(i), "pk": "p"})
         elapsed = time.monotonic() - start
         assert elapsed >= 0.6
