@@ -38,17 +38,20 @@ def test_throughput_limit_throttles_and_sdk_retries(cosmosdb_emulator, database)
     cosmosdb_emulator.set_throughput(database.id, "tp", 50)
     key = f"{database.id}/tp"
     start = time.monotonic()
-    for i in range(30):  # 30 writes * 5 RU = 150 RU at 50 RU/s -> about 2 s of throttling
+    # ~150 RU (about 5 RU per KB) overdraw the 50 RU bucket by ~100 RU: the writes after it are
+    # throttled for about 2 s (the SDK retries them), however slow the machine is.
+    coll.upsert_item({"id": "big", "pk": "p", "pad": "x" * 30_000})
+    for i in range(3):
         coll.upsert_item({"id": str(i), "pk": "p"})
     elapsed = time.monotonic() - start
     stats = cosmosdb_emulator.stats()["containers"][key]
     assert stats["throttled"] > 0
     assert elapsed >= 1.5
     cosmosdb_emulator.set_throughput(database.id, "tp", None)
-    start = time.monotonic()
+    throttled = stats["throttled"]
     for i in range(30):
         coll.upsert_item({"id": str(i), "pk": "p"})
-    assert time.monotonic() - start < 1.5
+    assert cosmosdb_emulator.stats()["containers"][key]["throttled"] == throttled
 
 
 def test_throttle_answer_shape(cosmosdb_emulator, database):
