@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--partitions",
         type=int,
         default=None,
+        metavar="N",
         help=(
             "physical ranges for every new container, overriding the default: like the service,"
             " one range per 10,000 RU/s of the container's (or its shared-throughput database's)"
