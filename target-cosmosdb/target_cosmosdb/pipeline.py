@@ -1,6 +1,6 @@
 """Background writes: a stream's full batches are written while the next ones are parsed.
 
-singer-sdk's ``Target._process_record_message`` drains a full sink synchronously
+singer-sdk's RECORD handler drains a full sink synchronously
 (``Target.drain_one`` -> ``Sink.process_batch``), so reading, validating and building documents
 stop while a batch is written. :class:`WritePipeline` takes the batch instead and writes it on a
 thread of its own, one pipeline per stream:

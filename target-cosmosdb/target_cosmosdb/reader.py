@@ -96,7 +96,6 @@ class LineNumberingReader(SingerReader):
             self.line_number += 1
             if not line.strip():
                 continue
-            self._current_message = line
             message = self.deserialize_json(line)
             kind = message.get("type")
             callback = callbacks.get(kind) if isinstance(kind, str) else None

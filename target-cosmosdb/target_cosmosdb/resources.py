@@ -19,8 +19,9 @@ from azure.cosmos.exceptions import (
 )
 
 from cosmosdb_shared import RequestChargeMeter, build_client, describe_error
+from target_cosmosdb.compat import throttle_free_policy
 from target_cosmosdb.errors import TargetCosmosDBError
-from target_cosmosdb.writer import AdaptiveLimiter, throttle_free_policy
+from target_cosmosdb.writer import AdaptiveLimiter
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping

@@ -10,7 +10,6 @@ from functools import partial
 
 from singer_sdk import metrics
 from singer_sdk.exceptions import InvalidRecord
-from singer_sdk.sinks import BatchSink
 
 from cosmosdb_shared.conventions import (
     DELETED_AT_PROPERTY,
@@ -22,6 +21,7 @@ from cosmosdb_shared.metrics import CosmosMetric, counter_point
 from cosmosdb_shared.partition_key import path_parts
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.batching import WriteItem, dedupe, estimate_operation_bytes
+from target_cosmosdb.compat import CompatSink
 from target_cosmosdb.documents import (
     MAX_DOCUMENT_BYTES,
     SYSTEM_PROPERTIES,
@@ -39,7 +39,6 @@ from target_cosmosdb.writer import AdaptiveLimiter, BatchWriter, WriteStats, rej
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from singer_sdk.helpers._typing import DatetimeErrorTreatmentEnum
     from singer_sdk.sinks.core import BaseJSONSchemaValidator
     from singer_sdk.target_base import Target
 
@@ -119,7 +118,7 @@ _ACTIONS: dict[str, t.Literal["upsert", "create", "patch"]] = {
 }
 
 
-class CosmosDBSink(BatchSink):
+class CosmosDBSink(CompatSink):
     """Write one stream to a Cosmos DB container.
 
     Records are turned into :class:`~target_cosmosdb.batching.WriteItem` as they arrive (id,
@@ -148,7 +147,6 @@ class CosmosDBSink(BatchSink):
             TargetCosmosDBError: If ``id_strategy`` cannot work for this stream.
         """
         self.cosmos_target = t.cast("TargetCosmosDB", target)
-        self._pending_rejection: str | None = None
         super().__init__(target, stream_name, schema, key_properties)
         try:
             self.id_strategy = IdStrategy(
@@ -287,38 +285,35 @@ class CosmosDBSink(BatchSink):
                 )
         return ["/id"]
 
-    def _remove_sdc_metadata_from_record(self, record: dict) -> None:
+    def remove_sdc_metadata(self, record: dict) -> None:
         """Drop singer-sdk metadata, but keep ``_sdc_deleted_at`` (it drives ``hard_delete``).
 
         Args:
             record: The record, changed in place.
         """
         deleted_at = record.get(DELETED_AT_PROPERTY)
-        super()._remove_sdc_metadata_from_record(record)
+        super().remove_sdc_metadata(record)
         if deleted_at is not None:
             record[DELETED_AT_PROPERTY] = deleted_at
 
-    def _parse_timestamps_in_record(
-        self, record: dict, schema: dict, treatment: DatetimeErrorTreatmentEnum
-    ) -> None:
-        """Keep date-time strings exactly as sent (documents are copied field by field)."""
-
-    def _validate_and_parse(self, record: dict) -> dict:
-        """Validate against the stream schema; a failure is remembered for :meth:`process_record`.
+    def schema_violation(self, record: dict) -> str | None:
+        """Validate the record against the stream schema (when ``validate_records`` is on).
 
         Args:
             record: The record.
 
         Returns:
-            The record, unchanged.
+            Why it does not match (one line), or None when it matches or validation is off.
         """
-        if self._validator is not None:
-            try:
-                self._validator.validate(record)
-            except InvalidRecord as exc:
-                message = str(exc.error_message if hasattr(exc, "error_message") else exc)
-                self._pending_rejection = f"record does not match the stream schema: {message}"
-        return record
+        validator = self.validator
+        if validator is None:
+            return None
+        try:
+            validator.validate(record)
+        except InvalidRecord as exc:
+            message = str(exc.error_message if hasattr(exc, "error_message") else exc)
+            return f"record does not match the stream schema: {message}"
+        return None
 
     # -- records --------------------------------------------------------------------------------
 
@@ -369,7 +364,7 @@ class CosmosDBSink(BatchSink):
         """
         self.pipeline.check()  # stop reading once a batch of the stream failed for good
         line = self.cosmos_target.line_number
-        rejection, self._pending_rejection = self._pending_rejection, None
+        rejection = self.schema_violation(record)
         try:
             doc_id = self.id_strategy.make_id(record)
         except MissingIdError as exc:
@@ -424,7 +419,7 @@ class CosmosDBSink(BatchSink):
 
         The batch is written (:meth:`write_batch`) while the next records are parsed; batches
         of one stream are written in input order. A STATE waits for every batch handed over
-        before it (``TargetCosmosDB._drain_all`` flushes the pipelines).
+        before it (:meth:`TargetCosmosDB.drain_sinks` flushes the pipelines).
 
         Args:
             context: The batch context with ``items``.

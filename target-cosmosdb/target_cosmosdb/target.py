@@ -11,12 +11,12 @@ import typing as t
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
-from singer_sdk.target_base import Target
 
 from cosmosdb_shared import CosmosConnectionError, connection_properties, secret_values
 from cosmosdb_shared.redaction import SecretRedactionFilter, install_redaction
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.batch_files import BatchFileError, check_encoding, read_records
+from target_cosmosdb.compat import CompatTarget
 from target_cosmosdb.dead_letters import DeadLetterWriter
 from target_cosmosdb.errors import TargetCosmosDBError, TerminatedDuringDrain
 from target_cosmosdb.ids import ID_STRATEGIES
@@ -30,8 +30,9 @@ if t.TYPE_CHECKING:
     from pathlib import PurePath
     from types import FrameType
 
-    from singer_sdk.plugin_base import _ConfigInput
     from singer_sdk.sinks import Sink
+
+    from target_cosmosdb.compat import ConfigInput
 
 WRITE_MODES = ("upsert", "insert", "append", "patch")
 #: Upper bound of ``max_concurrency`` (threads and HTTP connections of one run).
@@ -165,7 +166,7 @@ def target_properties() -> th.PropertiesList:
     )
 
 
-class TargetCosmosDB(Target):
+class TargetCosmosDB(CompatTarget):
     """Singer target writing records to Azure Cosmos DB (NoSQL API) in transactional batches."""
 
     name = "target-cosmosdb"
@@ -278,10 +279,10 @@ class TargetCosmosDB(Target):
 
     # -- BATCH messages -------------------------------------------------------------------------
 
-    def _process_batch_message(self, message_dict: dict) -> None:
+    def process_batch_message(self, message_dict: dict) -> None:
         """Send every record of a BATCH message's files through the RECORD path.
 
-        singer-sdk's handler (``Target._process_batch_message``) passes the files to
+        singer-sdk's BATCH handler (see :mod:`target_cosmosdb.compat`) passes the files to
         ``Sink.process_batch_files``, which calls ``process_batch({"records": [...]})`` at once:
         without stream maps, validation, ids or dead letters, outside any drain; and this
         target's ``process_batch`` reads ``context["items"]``, so every record was dropped while
@@ -313,7 +314,7 @@ class TargetCosmosDB(Target):
                 name = url.rsplit("/", 1)[-1]
                 for index, record in enumerate(read_records(url, fmt), start=1):
                     self.record_origin = f"batch file {name!r} record {index}"
-                    self._process_record_message(
+                    self.process_record_message(
                         {"type": "RECORD", "stream": stream, "record": record, **extra}
                     )
         except BatchFileError as exc:
@@ -352,7 +353,7 @@ class TargetCosmosDB(Target):
         Returns:
             The sink.
         """
-        existing = self._sinks_active.get(stream_name)
+        existing = self.active_sinks.get(stream_name)
         if (
             schema is not None
             and existing is not None
@@ -381,7 +382,7 @@ class TargetCosmosDB(Target):
         with self._drain_lock:
             self._active_drains -= 1
 
-    def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
+    def drain_sinks(self, sink_list: Iterable[Sink], parallelism: int) -> None:
         """Hand every sink's batch to its writer, then wait until all of them are written.
 
         singer-sdk emits STATE right after this returns (``Target.drain_all``), so the wait
@@ -394,12 +395,12 @@ class TargetCosmosDB(Target):
         """
         self.begin_drain()
         try:
-            super()._drain_all(sink_list, parallelism)
+            super().drain_sinks(sink_list, parallelism)
             self.pipelines.flush()
         finally:
             self.end_drain()
 
-    def _write_state_message(self, state: dict) -> None:
+    def write_state(self, state: dict) -> None:
         """Emit STATE once everything before it is written (and dead letters are on disk).
 
         Args:
@@ -408,12 +409,12 @@ class TargetCosmosDB(Target):
         resources = getattr(self, "resources", None)
         if resources is None or resources.abort.is_set():
             return  # terminated mid-drain (or before start-up finished): acknowledge nothing
-        self.pipelines.flush()  # already done by _drain_all; kept as the guarantee's last check
+        self.pipelines.flush()  # already done by drain_sinks; kept as the guarantee's last check
         if self.dead_letters is not None:
             self.dead_letters.sync()
-        super()._write_state_message(state)
+        super().write_state(state)
 
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+    def on_termination(self, signum: int, frame: FrameType | None) -> None:
         """Stop on SIGTERM/SIGINT without acknowledging unwritten records (singer-sdk #3775).
 
         Outside a drain, singer-sdk's behaviour is kept: drain every sink, emit STATE, exit 0.
@@ -439,7 +440,7 @@ class TargetCosmosDB(Target):
                 "STATE for them (they will be written again on the next run)",
                 signum,
             )
-        super()._handle_termination(signum, frame)
+        super().on_termination(signum, frame)
 
     def process_endofpipe(self) -> None:
         """Drain everything, retire older versions (ACTIVATE_VERSION), emit the final STATE.
@@ -479,12 +480,12 @@ class TargetCosmosDB(Target):
         }
         if not pending:
             return
-        self._drain_all(list(self._sinks_to_clear), 1)
-        self._drain_all(list(self._sinks_active.values()), self.max_parallelism)
+        self.drain_sinks(self.sinks_to_clear, 1)
+        self.drain_sinks(list(self.active_sinks.values()), self.max_parallelism)
         self.begin_drain()
         try:
             for name, version in sorted(pending.items()):
-                sink = self._sinks_active.get(name)
+                sink = self.active_sinks.get(name)
                 if isinstance(sink, CosmosDBSink) and version is not None:
                     sink.retire_older_versions(version)
         finally:
@@ -520,7 +521,7 @@ class TargetCosmosDB(Target):
         *,
         about: bool = False,
         about_format: str | None = None,
-        config: _ConfigInput | None = None,
+        config: ConfigInput | None = None,
         file_input: t.IO[str] | None = None,
     ) -> None:
         """Run the target; a fatal error becomes one stderr line and a non-zero exit.

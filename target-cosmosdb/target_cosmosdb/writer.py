@@ -11,7 +11,7 @@ https://learn.microsoft.com/azure/cosmos-db/nosql/transactional-batch; ``azure/c
 * A batch that is throttled, times out or is too large fails as a whole with a plain
   ``CosmosHttpResponseError`` (429 with ``x-ms-retry-after-ms``, 408, 413, 503, ...).
 
-Retry policy (the SDK's own 429 retries are switched off, see :func:`throttle_free_policy`, so
+Retry policy (the SDK's own 429 retries are switched off, see :func:`target_cosmosdb.compat.throttle_free_policy`, so
 every throttle reaches this module):
 
 * 429: wait ``x-ms-retry-after-ms`` and retry without limit; the container's
@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from azure.core.exceptions import ServiceRequestError
-from azure.cosmos.documents import ConnectionPolicy
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
 from cosmosdb_shared.conventions import SYSTEM_PROPERTIES
@@ -61,23 +60,6 @@ logger = logging.getLogger("target_cosmosdb.writer")
 MAX_PATCH_OPERATIONS = 10
 #: Wait after a 429 that carried no ``x-ms-retry-after-ms``, in seconds.
 DEFAULT_THROTTLE_WAIT = 0.1
-
-
-def throttle_free_policy() -> ConnectionPolicy:
-    """Return a connection policy whose SDK-level 429 retry count is zero.
-
-    ``cosmos_client.py:_build_connection_policy`` only overrides
-    ``RetryOptions._max_retry_attempt_count`` with truthy ``retry_total`` values, so passing a
-    policy is the only way to get 0 and let :class:`BatchWriter` see (and adapt to) every 429.
-
-    Returns:
-        A ``ConnectionPolicy`` for ``CosmosClient(connection_policy=...)``.
-    """
-    from azure.cosmos._retry_options import RetryOptions
-
-    policy = ConnectionPolicy()
-    policy.RetryOptions = RetryOptions(max_retry_attempt_count=0, max_wait_time_in_seconds=0)
-    return policy
 
 
 class AdaptiveLimiter:
@@ -690,5 +672,4 @@ __all__ = [
     "WriteStats",
     "patch_operations",
     "reject_or_fail",
-    "throttle_free_policy",
 ]
