@@ -23,6 +23,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from cosmosdb_shared import with_retries
+from tap_cosmosdb.compat import last_response_etag
 from tap_cosmosdb.continuation import (
     ContinuationError,
     check_token,
@@ -288,10 +289,7 @@ class ChangeFeedRangeReader:
             try:
                 page = list(next(self._pages))
             except StopIteration:
-                headers: t.Mapping[str, t.Any] = (
-                    self.container.client_connection.last_response_headers or {}
-                )
-                raw = headers.get("etag")
+                raw = last_response_etag(self.container)
                 self._pages = None
                 try:
                     token = self._token_from(raw)

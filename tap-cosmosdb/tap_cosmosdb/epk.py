@@ -3,8 +3,9 @@
 Source: azure-cosmos 4.17.1 ``azure/cosmos/partition_key.py``
 (``PartitionKey._get_effective_partition_key_string``: Hash v1, Hash v2 and MultiHash), the same
 code the SDK uses to route point operations. The function is private to the
-SDK, which is pinned (``azure-cosmos==4.17.1``); ``tests/tap/test_shards.py`` checks it against
-the published test vectors.
+SDK, which is pinned (``azure-cosmos==4.17.1``); it is called through
+:func:`tap_cosmosdb.compat.effective_partition_key`, and ``tests/tap/test_shards.py`` checks it
+against the published test vectors.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import json
 import typing as t
 
 from azure.cosmos.partition_key import PartitionKey
+
+from tap_cosmosdb.compat import effective_partition_key
 
 
 class EpkHasher:
@@ -40,7 +43,7 @@ class EpkHasher:
         Returns:
             The EPK as an upper-case hex string (32 digits per level).
         """
-        return str(self._key._get_effective_partition_key_string(list(values)))
+        return effective_partition_key(self._key, values)
 
     def of_header(self, header_json: str) -> str:
         """Return the EPK of a ``_sdc_partition_key`` value (the header's compact JSON array).

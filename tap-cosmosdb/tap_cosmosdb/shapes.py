@@ -38,10 +38,17 @@ def shape_of(value: t.Any) -> Shape:
     cls = type(value)
     if cls in _SCALARS:
         return cls
-    if isinstance(value, Mapping):
-        return (cls, tuple(value), tuple(shape_of(v) for v in value.values()))
-    if isinstance(value, (list, tuple)):
-        return (cls, tuple(shape_of(v) for v in value))
+    if cls is dict or isinstance(value, Mapping):
+        classes = tuple(map(type, value.values()))
+        if not _SCALARS.issuperset(classes):
+            classes = tuple(map(shape_of, value.values()))
+        return (cls, tuple(value), classes)
+    if cls is list or isinstance(value, (list, tuple)):
+        # A scalar's signature is its class: scalar members need no call.
+        classes = tuple(map(type, value))
+        if not _SCALARS.issuperset(classes):
+            classes = tuple(map(shape_of, value))
+        return (cls, classes)
     return cls
 
 

@@ -27,19 +27,20 @@ the shard's EPK slice with the physical ranges, and queries are scoped to the sl
 from __future__ import annotations
 
 import copy
+import datetime
 import logging
 import sys
 import typing as t
 from dataclasses import dataclass
 
-from singer_sdk import Stream
+from singer_sdk.contrib.msgspec import serialize_jsonl
 from singer_sdk.exceptions import (
     AbortedSyncFailedException,
     AbortedSyncPausedException,
     MaxRecordsLimitException,
 )
-from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import Metadata
 
 from cosmosdb_shared.conventions import PARTITION_KEY_SCHEMA_KEYWORD
@@ -50,6 +51,13 @@ from tap_cosmosdb.change_feed import (
     ChangeFeedRangeReader,
     FeedRange,
     ReaderStats,
+)
+from tap_cosmosdb.compat import (
+    StreamHooks,
+    catalog_replication_key,
+    replace_stream_schema,
+    set_catalog_replication_key,
+    stream_version,
 )
 from tap_cosmosdb.continuation import ContinuationError, check_token
 from tap_cosmosdb.epk import EpkHasher
@@ -142,7 +150,7 @@ class _RangeStep:
 _SDK_UNHANDLED_ERROR = "An unhandled error occurred while syncing"
 
 
-class CosmosContainerStream(Stream):
+class CosmosContainerStream(StreamHooks):
     """All documents of one container, as records keyed by ``_sdc_partition_key`` and ``id``."""
 
     #: No per-value type conformance: records are JSON decoded by azure-cosmos (only str, int,
@@ -200,6 +208,11 @@ class CosmosContainerStream(Stream):
         self._note_datetime_properties()
         #: Feed ranges (LOG_BASED) read up to the present at least once in this run.
         self.ranges_caught_up: set[str] = set()
+        #: Records are written page by page by the stream itself (see ``direct_record_path``).
+        self._direct = False
+        self._direct_lines = bytearray()
+        self._direct_index = 0
+        self._record_counter: t.Any = None
 
     def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
         """Log a message (singer-sdk's hook), minus singer-sdk's misleading error preamble.
@@ -235,26 +248,102 @@ class CosmosContainerStream(Stream):
         interval = self._cosmos_tap.progress_interval
         if interval > 0:
             kwargs["log_interval"] = interval
-        return super().get_record_counter(**kwargs)
+        # singer-sdk asks for the counter once at the start of each pass over the partitions;
+        # records written directly (``direct_record_path``) are counted on it too.
+        self._record_counter = super().get_record_counter(**kwargs)
+        self._direct_index = 0
+        return self._record_counter
 
-    def _generate_schema_messages(self) -> t.Generator[t.Any, None, None]:
-        """singer-sdk's SCHEMA messages, declaring the container's partition key definition.
+    @property
+    def direct_record_path(self) -> bool:
+        """Whether this sync writes RECORD messages itself, a page at a time.
+
+        singer-sdk handles each record on its own (``Stream._sync_records``): selection pruning,
+        type conformance, stream maps, child contexts, counters, one write and flush per
+        message. When none of that changes a record (LOG_BASED or FULL_TABLE, no stream maps,
+        no flattening, every property selected, no ``batch_config``, no ``--test`` record
+        limit), the stream writes the same RECORD messages itself: each page's records are
+        fitted to the schema (:meth:`post_process`), serialised with singer-sdk's msgspec
+        encoder and written with one write. ``time_extracted`` is taken once per page.
+        ``tests/tap/test_record_path.py`` checks that both paths write the same messages.
+        """
+        if self.replication_method == INCREMENTAL or not self.selected:
+            return False
+        if self.ABORT_AT_RECORD_COUNT is not None or self.get_batch_config(self.config):
+            return False
+        if self.child_streams:
+            return False
+        maps = self.stream_maps
+        if len(maps) != 1 or type(maps[0]) is not SameRecordTransform:
+            return False
+        if maps[0].flattening_enabled or maps[0].stream_alias != self.name:
+            return False
+        return all(self.mask.values())
+
+    def _write_direct(self, records: list[dict[str, t.Any]]) -> None:
+        """Write RECORD messages for a page's records (see :attr:`direct_record_path`)."""
+        version = stream_version(self)
+        extracted = datetime.datetime.now(datetime.timezone.utc)
+        lines = self._direct_lines
+        frequency = self.STATE_MSG_FREQUENCY
+        name = self.name
+        written = 0
+        for record in records:
+            self.records_emitted += 1
+            row = self.post_process(record, None)
+            if row is None:
+                continue
+            message: dict[str, t.Any] = {"type": "RECORD", "stream": name, "record": row}
+            if version is not None:
+                message["version"] = version
+            message["time_extracted"] = extracted
+            lines += serialize_jsonl(message)
+            written += 1
+            self._direct_index += 1
+            if self._direct_index % frequency == 0:
+                # singer-sdk writes STATE every STATE_MSG_FREQUENCY records as well.
+                self._flush_direct()
+                self._write_state()
+        self._flush_direct()
+        if written and self._record_counter is not None:
+            self._record_counter.increment(written)
+
+    def _flush_direct(self) -> None:
+        """Write the RECORD lines waiting in the page buffer."""
+        if self._direct_lines:
+            out = sys.stdout.buffer
+            out.write(self._direct_lines)
+            out.flush()
+            self._direct_lines.clear()
+            self.state_manager.is_flushed = False
+
+    def _write_state(self) -> None:
+        """Write a STATE message unless nothing changed since the last one."""
+        if not self.state_manager.is_flushed:
+            _ = self.stream_state  # the stream's entry exists before it is written
+            self._cosmos_tap.state_writer.write_state(self.tap_state)
+            self.state_manager.is_flushed = True
+
+    def adjust_schema_message(self, message: t.Any) -> t.Any:
+        """Declare the container's partition key definition in a SCHEMA message.
 
         The schema gains the top-level keyword ``x-cosmosdb-partition-key`` (see
         :mod:`cosmosdb_shared.conventions`) so that target-cosmosdb can create a destination
         container with the same key. It is added here, after stream maps, because singer-sdk's
         catalog schemas keep only standard JSON-schema keywords.
 
-        Yields:
-            SCHEMA messages.
+        Args:
+            message: A SCHEMA message singer-sdk generated.
+
+        Returns:
+            The message.
         """
-        for message in super()._generate_schema_messages():
-            if self.partition_key_paths:
-                message.schema = {
-                    **message.schema,
-                    PARTITION_KEY_SCHEMA_KEYWORD: dict(self._partition_key_definition),
-                }
-            yield message
+        if self.partition_key_paths:
+            message.schema = {
+                **message.schema,
+                PARTITION_KEY_SCHEMA_KEYWORD: dict(self._partition_key_definition),
+            }
+        return message
 
     # Replication method and key ---------------------------------------------------------
 
@@ -266,7 +355,7 @@ class CosmosContainerStream(Stream):
         """
         if self.forced_replication_method:
             return str(self.forced_replication_method).upper()
-        if self._replication_key:
+        if catalog_replication_key(self):
             return INCREMENTAL
         return LOG_BASED
 
@@ -275,11 +364,11 @@ class CosmosContainerStream(Stream):
         """``_ts`` for INCREMENTAL, else None."""
         if self.replication_method != INCREMENTAL:
             return None
-        return self._replication_key or REPLICATION_KEY
+        return catalog_replication_key(self) or REPLICATION_KEY
 
     @replication_key.setter
     def replication_key(self, new_value: str | None) -> None:
-        self._replication_key = new_value
+        set_catalog_replication_key(self, new_value)
 
     @property
     def emit_activate_version_messages(self) -> bool:
@@ -296,7 +385,7 @@ class CosmosContainerStream(Stream):
         value = self.config.get("emit_activate_version_messages")
         return True if value is None else bool(value)
 
-    def _write_activate_version_message(self, full_table_version: int) -> None:
+    def hold_activate_version(self, version: int) -> bool:
         """Hold ACTIVATE_VERSION back until every record of the stream has been emitted.
 
         singer-sdk 0.54.9 (``Stream.sync``) writes ACTIVATE_VERSION before the first record. A
@@ -311,12 +400,15 @@ class CosmosContainerStream(Stream):
         an ACTIVATE_VERSION sent before them.
 
         Args:
-            full_table_version: The version singer-sdk chose (the run's start, epoch seconds).
+            version: The version singer-sdk chose (the run's start, epoch seconds).
+
+        Returns:
+            True when the message is held back.
         """
         if self.get_batch_config(self.config) is not None:
-            super()._write_activate_version_message(full_table_version)
-            return
-        self._pending_activate_version = full_table_version
+            return False
+        self._pending_activate_version = version
+        return True
 
     def finish_full_table(self) -> None:
         """Write the held-back ACTIVATE_VERSION, after the stream's last record (or BATCH).
@@ -327,7 +419,7 @@ class CosmosContainerStream(Stream):
         version = self._pending_activate_version
         if version is not None:
             self._pending_activate_version = None
-            super()._write_activate_version_message(version)
+            self.write_activate_version(version)
 
     @property
     def shard(self) -> ShardLayout:
@@ -486,16 +578,6 @@ class CosmosContainerStream(Stream):
         ranges.sort(key=lambda r: r.range_min)
         return [r.to_context() for r in ranges]
 
-    def _process_record(
-        self,
-        record: dict,
-        child_context: Context | None = None,
-        partition_context: Context | None = None,
-    ) -> None:
-        # singer-sdk copies partition context keys (range_min/range_max) into every record;
-        # they are bookkeeping, not data, so they are kept out of records.
-        super()._process_record(record, child_context=child_context, partition_context=None)
-
     # Records ------------------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -509,6 +591,14 @@ class CosmosContainerStream(Stream):
             Records (documents as described in ``records.py``).
         """
         method = self.replication_method
+        direct = self.direct_record_path
+        if direct and not self._direct:
+            self.logger.info(
+                "Stream '%s': RECORD messages written a page at a time (direct record path: no "
+                "stream maps, flattening or deselected properties)",
+                self.name,
+            )
+        self._direct = direct
         if method == LOG_BASED:
             if context is None:
                 # max_parallel_ranges > 1: no partitions were handed to singer-sdk.
@@ -596,20 +686,11 @@ class CosmosContainerStream(Stream):
 
     def _apply_schema(self, schema: dict[str, t.Any], *, write: bool) -> None:
         """Make ``schema`` the stream schema (re-registering stream maps); write SCHEMA if asked."""
-        self._schema = schema
-        if self._input_schema is not None:
-            self._input_schema = schema
-        mapper = self._tap.mapper
-        if mapper is not None:
-            mapper.register_raw_stream_schema(
-                self.name,
-                get_selected_schema(self.name, schema, self.mask),
-                self.primary_keys,
-            )
-        self._stream_maps = None
+        replace_stream_schema(self, self._cosmos_tap, schema)
         self._note_datetime_properties()
         if write and self.selected:
-            self._write_schema_message()
+            self._flush_direct()  # records before this one go out before the new SCHEMA
+            self.write_schema_message()
 
     def _fit_record(self, record: dict[str, t.Any]) -> None:
         schema = self.effective_schema
@@ -724,7 +805,7 @@ class CosmosContainerStream(Stream):
                 state[key] = value
         self.state_manager.is_flushed = False
         if self.get_batch_config(self.config) is None:
-            self._write_state_message()
+            self._write_state()
 
     def _item_epk(self, item: dict[str, t.Any]) -> str | None:
         """EPK of a change-feed item (document or AllVersionsAndDeletes envelope), or None."""
@@ -819,9 +900,12 @@ class CosmosContainerStream(Stream):
 
     def _emit_step(self, step: _RangeStep, state: dict[str, t.Any]) -> Iterable[dict[str, t.Any]]:
         """Yield a step's records, then (all emitted) write its bookmark values to ``state``."""
-        for record in step.records:
-            self.records_emitted += 1
-            yield record
+        if self._direct:
+            self._write_direct(step.records)
+        else:
+            for record in step.records:
+                self.records_emitted += 1
+                yield record
         if step.updates is not None:
             self._checkpoint(state, **step.updates)
         if step.activity:
@@ -1023,6 +1107,9 @@ class CosmosContainerStream(Stream):
         self.logger.info("Stream '%s': FULL_TABLE query: %s", self.name, query)
         paths = self.partition_key_paths
         for page in self._query_reader(query, []).pages():
+            if self._direct:
+                self._write_direct([document_to_record(doc, paths) for doc in page])
+                continue
             for doc in page:
                 self.records_emitted += 1
                 yield document_to_record(doc, paths)

@@ -17,7 +17,6 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, MappingError
-from singer_sdk.helpers import _state
 from singer_sdk.helpers.capabilities import TapCapabilities
 from singer_sdk.plugin_base import SingerCommand
 
@@ -33,7 +32,12 @@ from cosmosdb_shared import (
 from cosmosdb_shared.redaction import install_redaction
 from tap_cosmosdb import __version__
 from tap_cosmosdb.change_feed import ALL_VERSIONS_AND_DELETES, LATEST_VERSION
-from tap_cosmosdb.compat import wait_for_endpoint_refresh
+from tap_cosmosdb.compat import (
+    prepare_sync,
+    reset_progress_markers,
+    sync_stream_records,
+    wait_for_endpoint_refresh,
+)
 from tap_cosmosdb.continuation import ContinuationError
 from tap_cosmosdb.metrics import emit_stream_metrics
 from tap_cosmosdb.progress import ProgressReporter
@@ -686,10 +690,7 @@ class TapCosmosDB(Tap):
         for stream in self.streams.values():
             if isinstance(stream, CosmosContainerStream) and stream.selected:
                 stream.check_replication_settings()
-        self._reset_state_progress_markers()
-        self._set_compatible_replication_methods()
-        if self.state:
-            self._state_writer.write_state(self.state)
+        prepare_sync(self)
         # After the echo of the input state: a first run emits no STATE before its first page.
         for stream in self.streams.values():
             if isinstance(stream, CosmosContainerStream) and stream.selected:
@@ -732,8 +733,7 @@ class TapCosmosDB(Tap):
                 if self.deadline_passed():
                     break
                 progress.begin(stream)
-                for _ in stream._sync_records(context=None):
-                    pass
+                sync_stream_records(stream)
                 stream.finalize_state_progress_markers()
 
     def load_state(self, state: dict[str, t.Any]) -> None:
@@ -744,7 +744,7 @@ class TapCosmosDB(Tap):
         """
         super().load_state(state)
         for stream_state in self.state.get("bookmarks", {}).values():
-            _state.reset_state_progress_markers(stream_state)
+            reset_progress_markers(stream_state)
 
     @classmethod
     def get_singer_command(cls) -> click.Command:
