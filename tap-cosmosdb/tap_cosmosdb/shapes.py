@@ -38,6 +38,7 @@ def shape_of(value: t.Any) -> Shape:
     cls = type(value)
     if cls in _SCALARS:
         return cls
+    classes: tuple[Shape, ...]
     if cls is dict or isinstance(value, Mapping):
         classes = tuple(map(type, value.values()))
         if not _SCALARS.issuperset(classes):
