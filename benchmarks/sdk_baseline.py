@@ -1,8 +1,9 @@
 """Hand-written azure-cosmos loops: the baselines every tap/target figure is divided by.
 
-``drain``: every feed range of a container (``read_feed_ranges()``), one after the other like the
-tap, with ``query_items_change_feed(feed_range=..., start_time="Beginning", max_item_count=N)``;
-the items are only counted.
+``drain``: every feed range of a container (``read_feed_ranges()``), one after the other, with
+``query_items_change_feed(feed_range=..., start_time="Beginning", max_item_count=N)``; the items
+are only counted. ``drain-threaded``: the same with one thread and one ``CosmosClient`` per feed
+range, all at once. ``query``: ``query_items("SELECT * FROM c")`` across partitions, counted.
 
 ``load``: the RECORD messages of a Singer file (as tap-cosmosdb wrote them), stripped of the
 tap's ``_sdc_partition_key`` and the system properties, grouped by partition key value over the
@@ -40,6 +41,43 @@ def drain(args: argparse.Namespace) -> int:
             feed_range=feed_range, start_time="Beginning", max_item_count=args.page_size
         ):
             count += 1
+    return count
+
+
+def drain_threaded(args: argparse.Namespace) -> int:
+    """``drain`` with one thread (and one client) per feed range, all ranges at once."""
+    setup = CosmosClient(args.endpoint, args.key)
+    ranges = list(
+        setup.get_database_client(args.database)
+        .get_container_client(args.container)
+        .read_feed_ranges()
+    )
+
+    def one(feed_range: dict[str, Any]) -> int:
+        # One client per thread: the SDK keeps a change-feed page's token in the client-wide
+        # last_response_headers.
+        client = CosmosClient(args.endpoint, args.key)
+        container = client.get_database_client(args.database).get_container_client(args.container)
+        count = 0
+        for _item in container.query_items_change_feed(
+            feed_range=feed_range, start_time="Beginning", max_item_count=args.page_size
+        ):
+            count += 1
+        return count
+
+    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+        return sum(pool.map(one, ranges))
+
+
+def query(args: argparse.Namespace) -> int:
+    """``SELECT * FROM c`` over the whole container (cross-partition), items only counted."""
+    client = CosmosClient(args.endpoint, args.key)
+    container = client.get_database_client(args.database).get_container_client(args.container)
+    count = 0
+    for _item in container.query_items(
+        "SELECT * FROM c", enable_cross_partition_query=True, max_item_count=args.page_size
+    ):
+        count += 1
     return count
 
 
@@ -105,7 +143,7 @@ def batch_loop(container: Any, groups: dict[Any, list[dict[str, Any]]], pool: An
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["drain", "load"])
+    parser.add_argument("mode", choices=["drain", "drain-threaded", "query", "load"])
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--database", required=True)
@@ -115,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    records = drain(args) if args.mode == "drain" else load(args)
+    run = {"drain": drain, "drain-threaded": drain_threaded, "query": query, "load": load}
+    records = run[args.mode](args)
     print(json.dumps({"records": records, "seconds": round(time.perf_counter() - start, 3)}))
     return 0
 
