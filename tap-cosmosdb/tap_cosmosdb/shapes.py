@@ -38,19 +38,21 @@ def shape_of(value: t.Any) -> Shape:
     cls = type(value)
     if cls in _SCALARS:
         return cls
-    classes: tuple[Shape, ...]
     if cls is dict or isinstance(value, Mapping):
-        classes = tuple(map(type, value.values()))
-        if not _SCALARS.issuperset(classes):
-            classes = tuple(map(shape_of, value.values()))
-        return (cls, tuple(value), classes)
+        return (cls, tuple(value), _member_shapes(value.values()))
     if cls is list or isinstance(value, (list, tuple)):
-        # A scalar's signature is its class: scalar members need no call.
-        classes = tuple(map(type, value))
-        if not _SCALARS.issuperset(classes):
-            classes = tuple(map(shape_of, value))
-        return (cls, classes)
+        return (cls, _member_shapes(value))
     return cls
+
+
+def _member_shapes(values: t.Iterable[t.Any]) -> tuple[Shape, ...]:
+    """Signatures of several values; a scalar's signature is its class (no call needed)."""
+    values = tuple(values)
+    classes = tuple(map(type, values))
+    if _SCALARS.issuperset(classes):
+        return classes
+    scalars = _SCALARS
+    return tuple(c if c in scalars else shape_of(v) for c, v in zip(classes, values, strict=True))
 
 
 def record_shape(record: Mapping[str, t.Any]) -> Shape:
@@ -60,12 +62,9 @@ def record_shape(record: Mapping[str, t.Any]) -> Shape:
         record: The record.
 
     Returns:
-        ``(keys, value classes)`` when every member is a scalar, else :func:`shape_of`.
+        ``(keys, member signatures)``: a scalar member's signature is its class.
     """
-    classes = tuple(map(type, record.values()))
-    if _SCALARS.issuperset(classes):
-        return (tuple(record), classes)
-    return shape_of(record)
+    return (tuple(record), _member_shapes(record.values()))
 
 
 class ShapeVerdicts:
