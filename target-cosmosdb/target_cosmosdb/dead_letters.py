@@ -1,4 +1,10 @@
-"""Dead-letter file: one JSON line per record Cosmos DB (or the target) refused.
+"""Bad records: the dead-letter file, and the one path every refused record takes.
+
+:class:`BadRecords` is where a record the target cannot store goes, whether the target refuses
+it while reading (no id, bad id, oversized, schema violation) or Cosmos DB refuses its write: it
+is written to the dead-letter file and counted, or, without ``dead_letter_path``, the run fails
+with one line naming the record.
+
 
 Each line is ``{"stream", "line", "id", "partition_key", "reason", "record"}`` (plus ``origin``
 for a record read from a BATCH file). Lines are flushed
@@ -13,6 +19,16 @@ import os
 import threading
 import typing as t
 from pathlib import Path
+
+from target_cosmosdb import partition_key as pkmod
+from target_cosmosdb.errors import TargetCosmosDBError
+
+if t.TYPE_CHECKING:
+    from target_cosmosdb.batching import WriteItem
+    from target_cosmosdb.writer import WriteStats
+
+#: Appended to the error of a refused record when no dead-letter file is set.
+DIVERT_HINT = "(set 'dead_letter_path' to divert such records)"
 
 
 class DeadLetterWriter:
@@ -85,3 +101,78 @@ class DeadLetterWriter:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+
+
+class BadRecords:
+    """The one path of a record the target cannot store: dead-letter it, or fail the run.
+
+    Args:
+        dead_letters: The dead-letter file, or None (setting ``dead_letter_path`` unset): a
+            refused record then ends the run.
+    """
+
+    def __init__(self, dead_letters: DeadLetterWriter | None) -> None:
+        self.dead_letters = dead_letters
+
+    def reject(
+        self,
+        *,
+        subject: str,
+        reason: str,
+        stream: str,
+        record: t.Any,
+        stats: WriteStats,
+        doc_id: str | None = None,
+        line: int | None = None,
+        pk: pkmod.PartitionKeyValue | None = None,
+        origin: str | None = None,
+    ) -> None:
+        """Dead-letter a refused record and count it in ``stats``, or fail the run.
+
+        Args:
+            subject: Names the record in the error (stream, line, id, key), without a colon.
+            reason: One line saying why, without the record's content.
+            stream: Stream name.
+            record: The record as received (or the document when the record was not kept).
+            stats: The stream's counters (``dead_lettered`` is incremented).
+            doc_id: The document id, when one could be computed.
+            line: Input line number.
+            pk: Partition key value, when it could be extracted.
+            origin: For a record read from a BATCH file, which file and record.
+
+        Raises:
+            TargetCosmosDBError: When no dead-letter file is set: ``"<subject>: <reason>
+                (set 'dead_letter_path' to divert such records)"``.
+        """
+        if self.dead_letters is None:
+            raise TargetCosmosDBError(f"{subject}: {reason} {DIVERT_HINT}")
+        self.dead_letters.write(
+            stream=stream,
+            reason=reason,
+            record=record,
+            doc_id=doc_id,
+            line=line,
+            partition_key=pkmod.describe(pk) if pk is not None else None,
+            origin=origin,
+        )
+        stats.add(dead_lettered=1)
+
+    def reject_item(self, item: WriteItem, reason: str, stats: WriteStats) -> None:
+        """:meth:`reject` for a write Cosmos DB refused.
+
+        Args:
+            item: The refused write.
+            reason: One line saying why.
+            stats: The stream's counters.
+        """
+        self.reject(
+            subject=item.describe(),
+            reason=reason,
+            stream=item.stream,
+            record=item.record if item.record is not None else item.doc,
+            stats=stats,
+            doc_id=item.doc_id,
+            line=item.line,
+            pk=item.pk,
+            origin=item.origin,
+        )

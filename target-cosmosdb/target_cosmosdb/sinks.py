@@ -34,7 +34,7 @@ from target_cosmosdb.errors import RecordRejected, TargetCosmosDBError
 from target_cosmosdb.ids import FIX_HINT, IdStrategy, MissingIdError, check_id
 from target_cosmosdb.resources import container_name
 from target_cosmosdb.validation import FastJSONSchemaValidator
-from target_cosmosdb.writer import AdaptiveLimiter, BatchWriter, WriteStats, reject_or_fail
+from target_cosmosdb.writer import AdaptiveLimiter, BatchWriter, WriteStats
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -195,7 +195,7 @@ class CosmosDBSink(CompatSink):
             executor=resources.executor,
             abort=resources.abort,
             stats=self.stats,
-            on_reject=reject_or_fail(self.cosmos_target.dead_letters),
+            on_reject=partial(self.cosmos_target.bad_records.reject_item, stats=self.stats),
             write_mode=self.write_mode,
             meter=resources.meter,
             hierarchical=self.container.hierarchical,
@@ -333,23 +333,18 @@ class CosmosDBSink(CompatSink):
         doc_id: str | None,
         pk: pkmod.PartitionKeyValue | None,
     ) -> None:
-        dead = self.cosmos_target.dead_letters
-        if dead is None:
-            ident = f" id {doc_id[:200]!r}" if doc_id is not None else ""
-            raise TargetCosmosDBError(
-                f"{self._name_record(record, line)}{ident}: {reason} (set 'dead_letter_path' to "
-                "divert such records)"
-            )
-        dead.write(
-            stream=self.stream_name,
+        ident = f" id {doc_id[:200]!r}" if doc_id is not None else ""
+        self.cosmos_target.bad_records.reject(
+            subject=f"{self._name_record(record, line)}{ident}",
             reason=reason,
+            stream=self.stream_name,
             record=record,
+            stats=self.stats,
             doc_id=doc_id,
             line=line,
-            partition_key=pkmod.describe(pk) if pk is not None else None,
+            pk=pk,
             origin=self.cosmos_target.record_origin,
         )
-        self.stats.add(dead_lettered=1)
 
     def process_record(self, record: dict, context: dict) -> None:
         """Turn the record into a write, or fail / dead-letter it.

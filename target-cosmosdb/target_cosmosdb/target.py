@@ -17,7 +17,7 @@ from cosmosdb_shared.redaction import SecretRedactionFilter, install_redaction
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.batch_files import BatchFileError, check_encoding, read_records
 from target_cosmosdb.compat import CompatTarget
-from target_cosmosdb.dead_letters import DeadLetterWriter
+from target_cosmosdb.dead_letters import BadRecords, DeadLetterWriter
 from target_cosmosdb.errors import TargetCosmosDBError, TerminatedDuringDrain
 from target_cosmosdb.ids import ID_STRATEGIES
 from target_cosmosdb.pipeline import WritePipelines
@@ -260,6 +260,8 @@ class TargetCosmosDB(CompatTarget):
         )
         path = self.config.get("dead_letter_path")
         self.dead_letters = DeadLetterWriter(path) if path else None
+        #: The one path of every refused record (dead letter, or a fatal one-line error).
+        self.bad_records = BadRecords(self.dead_letters)
         #: Background writers of full batches (one per stream), see :mod:`target_cosmosdb.pipeline`.
         self.pipelines = WritePipelines(self.resources.abort)
         TargetCosmosDB._abort = self.resources.abort

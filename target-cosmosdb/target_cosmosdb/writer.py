@@ -16,8 +16,9 @@ every throttle reaches this module):
 
 * 429: wait ``x-ms-retry-after-ms`` and retry without limit; the container's
   :class:`AdaptiveLimiter` halves the number of requests in flight (AIMD).
-* 408, 449, 500, 502-504, 410/1002 and dropped connections: retried with the shared jittered
-  backoff (``cosmosdb_shared.retry.cosmos_wait``) up to ``max_transient_tries`` attempts. Every
+* 408, 449, 500, 502-504, 410/1002 and dropped connections: retried by the shared policy
+  (``cosmosdb_shared.retry.with_retries``: jittered backoff) up to ``max_transient_tries``
+  attempts. Every
   write is idempotent (upsert/patch-set/delete of deterministic ids); for ``create`` (write modes
   ``insert`` and ``append``) a 409 after an attempt whose outcome is unknown is resolved by
   reading the document back: if it equals what we sent, it was our own write.
@@ -41,7 +42,12 @@ from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpRespons
 from cosmosdb_shared.conventions import SYSTEM_PROPERTIES
 from cosmosdb_shared.errors import describe_error, status_of
 from cosmosdb_shared.partition_key import path_parts
-from cosmosdb_shared.retry import TRANSIENT_STATUSES, cosmos_wait, is_transient, retry_after_seconds
+from cosmosdb_shared.retry import (
+    TRANSIENT_STATUSES,
+    is_transient,
+    retry_after_seconds,
+    with_retries,
+)
 from target_cosmosdb import batching
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.errors import RecordRejected, TargetCosmosDBError, TerminatedDuringDrain
@@ -184,7 +190,8 @@ class WriteStats:
                 setattr(self, name, getattr(self, name) + value)
 
 
-#: Called with a refused item and the reason; raises to fail the run (no dead-letter path).
+#: Called with a refused item and the reason: dead-letters and counts it, or raises to fail the
+#: run (:meth:`target_cosmosdb.dead_letters.BadRecords.reject_item`).
 RejectHandler = t.Callable[["WriteItem", str], None]
 
 
@@ -252,7 +259,7 @@ class BatchWriter:
         executor: Thread pool running the batches.
         abort: Event set on SIGTERM; stops new requests and waits.
         stats: Counters to update.
-        on_reject: Called for each refused record (dead-letters it, or raises).
+        on_reject: Called for each refused record (dead-letters and counts it, or raises).
         write_mode: ``upsert``, ``insert``, ``append`` or ``patch`` (for messages).
         max_transient_tries: Attempts per batch on transient errors other than 429.
         max_transient_seconds: Seconds after which no new attempt starts for those errors.
@@ -513,7 +520,6 @@ class BatchWriter:
                 "partition (write_mode 'insert' does not overwrite; use 'upsert' or 'append')"
             )
         self.on_reject(item, f"Cosmos DB refused the write: {describe_error(exc)}")
-        self.stats.add(dead_lettered=1)
         return False
 
     def _is_own_write(self, item: WriteItem) -> bool:
@@ -581,88 +587,79 @@ class BatchWriter:
     # -- retries --------------------------------------------------------------------------------
 
     def _call(self, func: Callable[[], t.Any], items: Sequence[WriteItem]) -> t.Any:
-        """Run one request with AIMD admission, unlimited 429 retries and bounded others."""
-        waits = cosmos_wait()
-        next(waits)
-        transient_tries = 0
+        """Run one request: AIMD admission, 429s retried without limit, others by shared policy.
+
+        Transient errors other than 429 are retried by :func:`cosmosdb_shared.with_retries`
+        (the shared jittered backoff, at most ``max_transient_tries`` attempts within
+        ``max_transient_seconds``); each attempt retries its own 429s after the service's
+        retry-after (:meth:`_admitted`), which do not count as attempts.
+        """
         started = time.monotonic()
+        attempts = 0
+
+        def attempt() -> t.Any:
+            nonlocal attempts
+            attempts += 1
+            return self._admitted(func)
+
+        def on_retry(failure: BaseException, _wait: float) -> None:
+            if _unknown_outcome(failure):
+                for item in items:
+                    item.uncertain = True
+            self.stats.add(retries=1)
+
+        try:
+            return with_retries(
+                attempt,
+                max_tries=self.max_transient_tries,
+                max_time=self.max_transient_seconds,
+                retry_if=_retryable,
+                on_retry=on_retry,
+                description=f"Stream '{self.stream}': request for {len(items)} record(s)",
+            )
+        except Exception as failure:
+            if not _retryable(failure):
+                raise
+            elapsed = time.monotonic() - started
+            raise TargetCosmosDBError(
+                f"Stream '{self.stream}': gave up after {attempts} attempts in "
+                f"{elapsed:.0f} s writing {len(items)} record(s)"
+                f"{' starting at ' + items[0].describe() if items else ''}: "
+                f"{describe_error(failure)}"
+            ) from None
+
+    def _admitted(self, func: Callable[[], t.Any]) -> t.Any:
+        """Run ``func`` in a slot of the container's limiter; retry it after each 429.
+
+        A 429 halves the limit (:meth:`AdaptiveLimiter.release`) and pauses every new request of
+        the container for the service's ``x-ms-retry-after-ms``; the next :meth:`acquire
+        <AdaptiveLimiter.acquire>` waits for it and stops on abort.
+        """
         while True:
             ticket = self.limiter.acquire(self.abort)
             try:
                 result = func()
-            except Exception as exc:
-                failure: BaseException = exc
-            else:
-                self.limiter.release(ticket, throttled=False)
-                return result
-            status = status_of(failure)
-            self.limiter.release(ticket, throttled=status == 429)
-            if status == 429:
+            except Exception as failure:
+                throttled = status_of(failure) == 429
+                self.limiter.release(ticket, throttled=throttled)
+                if not throttled:
+                    raise
                 wait = retry_after_seconds(failure)
                 wait = DEFAULT_THROTTLE_WAIT if wait is None else wait
                 self.stats.add(throttles=1, throttle_wait_seconds=wait)
-                self.limiter.pause(wait)  # the next acquire() waits for it (abortable)
+                self.limiter.pause(wait)
                 continue
-            transient = is_transient(failure) or (
-                isinstance(failure, CosmosBatchOperationError) and status in TRANSIENT_STATUSES
-            )
-            if not transient:
-                raise failure
-            transient_tries += 1
-            if _unknown_outcome(failure):
-                for item in items:
-                    item.uncertain = True
-            elapsed = time.monotonic() - started
-            if transient_tries >= self.max_transient_tries or elapsed >= self.max_transient_seconds:
-                raise TargetCosmosDBError(
-                    f"Stream '{self.stream}': gave up after {transient_tries} attempts in "
-                    f"{elapsed:.0f} s writing {len(items)} record(s)"
-                    f"{' starting at ' + items[0].describe() if items else ''}: "
-                    f"{describe_error(failure)}"
-                ) from None
-            wait = waits.send(failure)
-            self.stats.add(retries=1)
-            logger.warning(
-                "Stream '%s': transient error (attempt %d), retrying in %.2f s: %s",
-                self.stream,
-                transient_tries,
-                wait,
-                describe_error(failure),
-            )
-            self._sleep(wait)
-
-    def _sleep(self, seconds: float) -> None:
-        if self.abort.wait(max(0.0, seconds)):
-            raise TerminatedDuringDrain("write aborted")
+            self.limiter.release(ticket, throttled=False)
+            return result
 
 
-def reject_or_fail(dead_letters: t.Any | None) -> RejectHandler:
-    """Build the handler for refused records.
-
-    Args:
-        dead_letters: A :class:`~target_cosmosdb.dead_letters.DeadLetterWriter`, or None.
-
-    Returns:
-        A handler that dead-letters the item, or raises :class:`TargetCosmosDBError` naming the
-        record when there is no dead-letter file.
-    """
-
-    def handle(item: WriteItem, reason: str) -> None:
-        if dead_letters is None:
-            raise TargetCosmosDBError(
-                f"{item.describe()}: {reason} (set 'dead_letter_path' to divert such records)"
-            )
-        dead_letters.write(
-            stream=item.stream,
-            reason=reason,
-            record=item.record if item.record is not None else item.doc,
-            doc_id=item.doc_id,
-            line=item.line,
-            partition_key=pkmod.describe(item.pk),
-            origin=item.origin,
-        )
-
-    return handle
+def _retryable(failure: BaseException) -> bool:
+    """Tell whether a failed request (429s already retried) is worth another attempt."""
+    if isinstance(failure, TerminatedDuringDrain):
+        return False
+    return is_transient(failure) or (
+        isinstance(failure, CosmosBatchOperationError) and status_of(failure) in TRANSIENT_STATUSES
+    )
 
 
 __all__ = [
@@ -671,5 +668,4 @@ __all__ = [
     "RecordRejected",
     "WriteStats",
     "patch_operations",
-    "reject_or_fail",
 ]

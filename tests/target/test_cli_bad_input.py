@@ -133,6 +133,20 @@ def test_refused_records_go_to_dead_letter_file(target, tmp_path):
     assert result.metric_total("cosmos_records_dead_lettered", "s") == 3
 
 
+def test_record_refused_by_cosmos_fails_like_one_refused_by_the_target(target):
+    """The service's refusal (413) takes the same path as the target's: one line, no STATE."""
+    near_limit = "x" * (2 * 1024 * 1024 - 60)
+    messages = [*_ok_prefix(), record("s", {"id": "huge", "n": 1, "blob": near_limit}), state({"pos": 2})]  # fmt: skip
+    result = target.run(messages)
+    assert result.returncode == 1
+    assert "413" in result.last_error_line
+    assert "line 4" in result.last_error_line
+    assert "'huge'" in result.last_error_line
+    assert "(set 'dead_letter_path' to divert such records)" in result.last_error_line
+    assert result.states == []
+    assert "Traceback" not in result.stderr
+
+
 def test_validate_records_false_writes_as_is(target):
     result = target.run(
         [schema("s", PROPS, ["id"]), record("s", {"id": "typed", "n": "one"})],

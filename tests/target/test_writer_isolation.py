@@ -9,12 +9,15 @@ bounded number of attempts on a persistent transient error.
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import threading
+from functools import partial
 
 import pytest
 from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpResponseError
 
 from target_cosmosdb.batching import WriteItem
+from target_cosmosdb.dead_letters import BadRecords, DeadLetterWriter
 from target_cosmosdb.errors import TargetCosmosDBError
 from target_cosmosdb.writer import AdaptiveLimiter, BatchWriter, WriteStats
 
@@ -51,7 +54,8 @@ class FakeContainer:
         return doc
 
 
-def _writer(container, rejected):
+def _writer(container, dead_letters=None):
+    stats = WriteStats()
     return BatchWriter(
         container,
         pk_paths=["/g"],
@@ -59,8 +63,8 @@ def _writer(container, rejected):
         limiter=AdaptiveLimiter(4),
         executor=concurrent.futures.ThreadPoolExecutor(4),
         abort=threading.Event(),
-        stats=WriteStats(),
-        on_reject=lambda item, reason: rejected.append((item.doc_id, reason)),
+        stats=stats,
+        on_reject=partial(BadRecords(dead_letters).reject_item, stats=stats),
         max_transient_tries=3,
         max_transient_seconds=30,
     )
@@ -73,14 +77,16 @@ def _items(n):
     ]
 
 
-def test_unnamed_batch_failure_is_halved_until_the_bad_record_is_alone():
+def test_unnamed_batch_failure_is_halved_until_the_bad_record_is_alone(tmp_path):
     container = FakeContainer(poisoned={"37"})
-    rejected: list = []
-    writer = _writer(container, rejected)
+    dead_letters = DeadLetterWriter(tmp_path / "dead.jsonl")
+    writer = _writer(container, dead_letters)
     writer.write(_items(64))
+    dead_letters.close()
     assert set(container.stored) == {str(i) for i in range(64)} - {"37"}
-    assert [doc_id for doc_id, _ in rejected] == ["37"]
-    assert "400" in rejected[0][1]
+    rejected = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    assert [entry["id"] for entry in rejected] == ["37"]
+    assert "400" in rejected[0]["reason"]
     assert writer.stats.written == 63
     assert writer.stats.dead_lettered == 1
     assert max(container.batch_sizes) == 64
@@ -89,7 +95,7 @@ def test_unnamed_batch_failure_is_halved_until_the_bad_record_is_alone():
 
 def test_persistent_transient_error_gives_up_with_one_line():
     container = FakeContainer(always_status=503)
-    writer = _writer(container, [])
+    writer = _writer(container)
     with pytest.raises(TargetCosmosDBError) as info:
         writer.write(_items(3))
     message = str(info.value)
