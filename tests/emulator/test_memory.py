@@ -42,7 +42,12 @@ def _drain_everything(coll) -> int:
                 feed_range=fr, start_time="Beginning", max_item_count=1000
             )
         )
-    rows = sum(1 for _ in coll.query_items("SELECT * FROM c", max_item_count=1000))
+    rows = sum(
+        1
+        for _ in coll.query_items(
+            "SELECT * FROM c", enable_cross_partition_query=True, max_item_count=1000
+        )
+    )
     assert rows == seen
     return seen
 

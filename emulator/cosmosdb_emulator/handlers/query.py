@@ -451,11 +451,13 @@ def _cross_partition_ranges(
 ) -> list[tuple[str, str]] | None:
     """Check a container-wide query the way the service does; its ranges if served here.
 
-    A query that needs the client's pipeline (ORDER BY, aggregates, DISTINCT, TOP,
-    OFFSET/LIMIT; :func:`cosmosdb_emulator.query.plan.needs_pipeline`), or that spans several
-    physical partitions without ``x-ms-documentdb-query-enablecrosspartition: true``, is answered
-    400 with sub-status 1004; the SDK then asks for the query plan and queries each partition key
-    range itself (azure-cosmos 4.17.1 ``_execution_context/execution_dispatcher.py``
+    A query that spans several physical partitions without
+    ``x-ms-documentdb-query-enablecrosspartition: true`` is refused (400, "Cross partition query
+    is required but disabled"; Cosmos DB REST "Common request headers"). A query that needs the
+    client's pipeline (ORDER BY, aggregates, DISTINCT, TOP, OFFSET/LIMIT;
+    :func:`cosmosdb_emulator.query.plan.needs_pipeline`) is answered 400 with sub-status 1004;
+    the SDK then asks for the query plan and queries each partition key range itself
+    (azure-cosmos 4.17.1 ``_execution_context/execution_dispatcher.py``
     ``_is_partitioned_execution_info``). Other queries are served here, one physical partition
     per page, an empty page for an empty partition included (Cosmos DB REST "Query Documents":
     the client follows ``x-ms-continuation`` across partitions).
@@ -470,22 +472,19 @@ def _cross_partition_ranges(
 
     with app.store.read() as conn:
         rngs = [(r.min_epk, r.max_epk) for r in catalog.ranges(conn, info.rid)]
+    if len(rngs) > 1 and not request.headers.flag("x-ms-documentdb-query-enablecrosspartition"):
+        raise bad_request(
+            "Cross partition query is required but disabled. Please set "
+            "x-ms-documentdb-query-enablecrosspartition to true, specify "
+            "x-ms-documentdb-partitionkey, or revise your query to avoid this exception."
+        )
     if needs_pipeline(compiled):
         raise bad_request(
             "The provided cross partition query can not be directly served by the gateway. "
             "The client must fetch the query plan and run it per partition key range.",
             _NOT_SERVABLE,
         )
-    if len(rngs) <= 1:
-        return None
-    if not request.headers.flag("x-ms-documentdb-query-enablecrosspartition"):
-        raise bad_request(
-            "Cross partition query is required but disabled. Please set "
-            "x-ms-documentdb-query-enablecrosspartition to true, specify "
-            "x-ms-documentdb-partitionkey, or revise your query to avoid this exception.",
-            _NOT_SERVABLE,
-        )
-    return rngs
+    return rngs if len(rngs) > 1 else None
 
 
 def _range_page(
