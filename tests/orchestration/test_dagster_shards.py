@@ -82,6 +82,10 @@ def launch(tmp_path: t.Any, run_config: dict[str, t.Any]) -> t.Any:
     with dagster.execute_job(job, instance=instance, run_config=run_config) as result:
         failures = [e.message for e in result.all_events if e.is_failure]
         assert result.success, failures
+        kinds = [e.event_type_value for e in result.all_events]
+        # Side by side: every shard started before the first one finished.
+        last_start = max(i for i, kind in enumerate(kinds) if kind == "STEP_START")
+        assert last_start < kinds.index("STEP_SUCCESS"), kinds
         starts = [e for e in result.all_events if e.event_type_value == "STEP_START"]
         outputs = {f"shard_{i}": result.output_for_node(f"shard_{i}") for i in range(SHARDS)}
     return starts, outputs
