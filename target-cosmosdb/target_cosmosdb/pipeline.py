@@ -167,7 +167,7 @@ class WritePipelines:
     def __init__(self, abort: threading.Event, max_pending: int = DEFAULT_MAX_PENDING) -> None:
         self.abort = abort
         self.max_pending = max_pending
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a signal handler may flush while the main thread holds it
         self._by_stream: dict[str, WritePipeline] = {}
 
     def for_stream(self, stream: str) -> WritePipeline:
