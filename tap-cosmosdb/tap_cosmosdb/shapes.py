@@ -33,7 +33,7 @@ def shape_of(value: t.Any) -> Shape:
 
     Returns:
         The value's class for a scalar; for an object ``(class, keys, member signatures)``;
-        for an array or tuple ``(class, element signatures)``.
+        for an array or tuple ``(class, element signatures)`` (see :func:`_member_shapes`).
     """
     cls = type(value)
     if cls in _SCALARS:
@@ -45,14 +45,17 @@ def shape_of(value: t.Any) -> Shape:
     return cls
 
 
-def _member_shapes(values: t.Iterable[t.Any]) -> tuple[Shape, ...]:
-    """Signatures of several values; a scalar's signature is its class (no call needed)."""
-    values = tuple(values)
+def _member_shapes(values: t.Iterable[t.Any]) -> Shape:
+    """Signature of several values: their classes, plus the signatures of the non-scalars.
+
+    Scalars need no call (a scalar's signature is its class), so a flat object or an array of
+    scalars costs two C-level passes.
+    """
     classes = tuple(map(type, values))
     if _SCALARS.issuperset(classes):
         return classes
     scalars = _SCALARS
-    return tuple(c if c in scalars else shape_of(v) for c, v in zip(classes, values, strict=True))
+    return (classes, tuple([shape_of(v) for v in values if type(v) not in scalars]))
 
 
 def record_shape(record: Mapping[str, t.Any]) -> Shape:
@@ -62,7 +65,7 @@ def record_shape(record: Mapping[str, t.Any]) -> Shape:
         record: The record.
 
     Returns:
-        ``(keys, member signatures)``: a scalar member's signature is its class.
+        ``(keys, member signatures)`` (see :func:`_member_shapes`).
     """
     return (tuple(record), _member_shapes(record.values()))
 
