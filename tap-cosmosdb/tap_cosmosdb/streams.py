@@ -2,9 +2,11 @@
 
 Replication methods:
 
-* ``LOG_BASED`` (default): the change feed, one singer-sdk partition per feed range. Each
+* ``LOG_BASED`` (default): the change feed, one state partition per feed range. Each
   partition's bookmark holds the range's continuation token and the last LSN emitted, and is
   written (and a STATE message emitted) after every page whose records have all been emitted.
+  With ``max_parallel_ranges`` > 1 (default 4) the ranges are read by worker threads
+  (:mod:`tap_cosmosdb.parallel`) and emitted here, page by page (:meth:`_read_ranges_parallel`).
 * ``INCREMENTAL``: ``SELECT … WHERE c._ts >= @ts ORDER BY c._ts`` (replication key ``_ts``).
 * ``FULL_TABLE``: the stream's query (setting ``queries``, default ``SELECT * FROM c``).
 
