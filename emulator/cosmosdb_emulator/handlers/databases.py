@@ -231,7 +231,7 @@ def list_conflicts(app: App, request: Request) -> Response:
     with app.store.read() as conn:
         info = container(conn, request)
     if _is_query(request):
-        return query.query_resources(request, [], info.rid, "Conflicts")
+        return query.query_resources(request, [], info.rid, "Conflicts", partitioned=True)
     return text_response(200, _feed(info.rid, "Conflicts", []))
 
 

@@ -333,12 +333,11 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
     except engine.QueryError as exc:
         raise bad_request(str(exc)) from exc
     cross_ranges: list[tuple[str, str]] | None = None
-    if not point and _is_cross_partition(request):
-        # Before narrowing: like the service, a partition key pinned only in WHERE still
-        # makes a container-wide query.
-        cross_ranges = _cross_partition_ranges(app, request, info, compiled)
+    cross = not point and _is_cross_partition(request)
     if not point:
         lo, hi, point = _narrow_by_equality(info, compiled, lo, hi)
+    if cross:
+        cross_ranges = _cross_partition_ranges(app, request, info, compiled, pinned=point)
     if not token and not params and (_COUNT_ALL.match(text) or _COUNT_ALL_ITEM.match(text)):
         # Index-only: counted by SQLite without reading a document (retrievedDocumentCount 0).
         with app.store.read() as conn:
@@ -429,6 +428,11 @@ _COUNT_ALL_ITEM = re.compile(
     r"\s+FROM\s+\w+\s*$",
     re.I,
 )
+_CROSS_PARTITION_DISABLED = (
+    "Cross partition query is required but disabled. Please set "
+    "x-ms-documentdb-query-enablecrosspartition to true, specify "
+    "x-ms-documentdb-partitionkey, or revise your query to avoid this exception."
+)
 _NOT_SERVABLE = 1004
 """``x-ms-substatus`` of "cross partition query not servable" (azure-cosmos 4.17.1
 ``http_constants.SubStatusCodes.CROSS_PARTITION_QUERY_NOT_SERVABLE``): the SDK then fetches the
@@ -447,13 +451,15 @@ def _is_cross_partition(request: Request) -> bool:
 
 
 def _cross_partition_ranges(
-    app: App, request: Request, info: ContainerInfo, compiled: Any
+    app: App, request: Request, info: ContainerInfo, compiled: Any, pinned: bool
 ) -> list[tuple[str, str]] | None:
     """Check a container-wide query the way the service does; its ranges if served here.
 
-    A query that spans several physical partitions without
-    ``x-ms-documentdb-query-enablecrosspartition: true`` is refused (400, "Cross partition query
-    is required but disabled"; Cosmos DB REST "Common request headers"). A query that needs the
+    A container-wide query without ``x-ms-documentdb-query-enablecrosspartition: true`` is
+    refused whatever the number of physical partitions (400, "Cross partition query is required
+    but disabled"; Cosmos DB REST "Common request headers": the header must be true for a query
+    of a partitioned container that names no partition key), unless its WHERE clause pins the
+    whole partition key (``pinned``: then it reads one logical partition). A query that needs the
     client's pipeline (ORDER BY, aggregates, DISTINCT, TOP, OFFSET/LIMIT;
     :func:`cosmosdb_emulator.query.plan.needs_pipeline`) is answered 400 with sub-status 1004;
     the SDK then asks for the query plan and queries each partition key range itself
@@ -462,8 +468,16 @@ def _cross_partition_ranges(
     per page, an empty page for an empty partition included (Cosmos DB REST "Query Documents":
     the client follows ``x-ms-continuation`` across partitions).
 
+    Args:
+        app: Server state.
+        request: The query request (headers).
+        info: The container.
+        compiled: The compiled query.
+        pinned: Whether WHERE equalities pin the whole partition key.
+
     Returns:
-        ``[(min_epk, max_epk), ...]`` of the physical ranges when there are several, else None.
+        ``[(min_epk, max_epk), ...]`` of the physical ranges when there are several and the
+        query is not pinned, else None.
 
     Raises:
         CosmosError: 400/1004 as described above.
@@ -472,19 +486,15 @@ def _cross_partition_ranges(
 
     with app.store.read() as conn:
         rngs = [(r.min_epk, r.max_epk) for r in catalog.ranges(conn, info.rid)]
-    if len(rngs) > 1 and not request.headers.flag("x-ms-documentdb-query-enablecrosspartition"):
-        raise bad_request(
-            "Cross partition query is required but disabled. Please set "
-            "x-ms-documentdb-query-enablecrosspartition to true, specify "
-            "x-ms-documentdb-partitionkey, or revise your query to avoid this exception."
-        )
+    if not pinned and not request.headers.flag("x-ms-documentdb-query-enablecrosspartition"):
+        raise bad_request(_CROSS_PARTITION_DISABLED)
     if needs_pipeline(compiled):
         raise bad_request(
             "The provided cross partition query can not be directly served by the gateway. "
             "The client must fetch the query plan and run it per partition key range.",
             _NOT_SERVABLE,
         )
-    return rngs if len(rngs) > 1 else None
+    return rngs if len(rngs) > 1 and not pinned else None
 
 
 def _range_page(
@@ -558,8 +568,24 @@ def _run_streaming(
     return text_response(200, body, headers)
 
 
-def query_resources(request: Request, texts: list[str], rid: str, key: str) -> Response:
-    """Run a query over metadata resources (``query_databases``, ``query_containers``), unpaged."""
+def query_resources(
+    request: Request, texts: list[str], rid: str, key: str, partitioned: bool = False
+) -> Response:
+    """Run a query over metadata resources (``query_databases``, ``query_containers``), unpaged.
+
+    With ``partitioned`` (a container's conflicts feed), a query naming no partition key needs
+    ``x-ms-documentdb-query-enablecrosspartition: true`` as a document query does.
+
+    Raises:
+        CosmosError: 400 for a malformed body, a ``QueryError`` or a refused cross-partition
+            query.
+    """
+    if (
+        partitioned
+        and _is_cross_partition(request)
+        and not request.headers.flag("x-ms-documentdb-query-enablecrosspartition")
+    ):
+        raise bad_request(_CROSS_PARTITION_DISABLED)
     engine = _engine()
     text, params = _parse_body(request)
     try:
