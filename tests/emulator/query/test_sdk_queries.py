@@ -1,7 +1,10 @@
 """Queries through the unmodified azure-cosmos SDK against the running emulator (HTTP).
 
-Covers cross-partition queries, ``partition_key=``-scoped queries, parameters, paging with
-``max_item_count`` and the 400 answer to an unsupported construct. The container has 4
+Covers cross-partition queries (ORDER BY, aggregates, DISTINCT, TOP, OFFSET/LIMIT run by the
+SDK's own pipeline from the emulator's query plan; plain ones paged a range at a time), the
+service's refusals (no cross-partition header, non-VALUE aggregates), ``partition_key=``-scoped
+queries, parameters, paging with ``max_item_count`` and the 400 answer to an unsupported
+construct. The container has 4
 physical partitions (the session ``cosmosdb_emulator`` fixture, ``Emulator(partitions=4)``).
 Expected results are computed from the inserted items with plain Python, not from the engine.
 """
@@ -166,3 +169,93 @@ def test_unsupported_construct_is_a_400_naming_it(items_container) -> None:
         )
     assert info.value.status_code == 400
     assert "Unsupported construct: JOIN" in str(info.value)
+
+
+def test_value_aggregates_over_no_rows_are_merged_by_the_sdk(items_container) -> None:
+    # Each range answers [{"item": <partial>}] (an empty object for an undefined MAX); the SDK
+    # folds the partials: MAX of nothing is None, COUNT of nothing is 0.
+    where = "FROM c WHERE c.n > @big"
+    params = [{"name": "@big", "value": 1000}]
+    for query, expected in (
+        (f"SELECT VALUE MAX(c.n) {where}", [None]),
+        (f"SELECT VALUE COUNT(1) {where}", [0]),
+    ):
+        rows = items_container.query_items(
+            query, parameters=params, enable_cross_partition_query=True
+        )
+        assert list(rows) == expected
+    evens = [i["n"] for i in ITEMS if i["kind"] == "even"]
+    rows = items_container.query_items(
+        "SELECT VALUE MIN(c.n) FROM c WHERE c.kind = 'even'", enable_cross_partition_query=True
+    )
+    assert list(rows) == [min(evens)]
+
+
+def test_offset_limit_across_partitions(items_container) -> None:
+    rows = items_container.query_items(
+        "SELECT VALUE c.id FROM c ORDER BY c.id OFFSET 5 LIMIT 7",
+        enable_cross_partition_query=True,
+        max_item_count=3,
+    )
+    assert list(rows) == sorted(i["id"] for i in ITEMS)[5:12]
+
+
+def test_query_plan_describes_the_query(items_container) -> None:
+    # The SDK's own call (execution_dispatcher._create_execution_context_with_query_plan).
+    plan = items_container.client_connection._GetQueryPlanThroughGateway(
+        "SELECT TOP 5 c.n FROM c WHERE c.kind = 'odd' ORDER BY c.n DESC",
+        items_container.container_link,
+    )
+    info = plan["queryInfo"]
+    assert (info["top"], info["orderBy"], info["orderByExpressions"]) == (
+        5,
+        ["Descending"],
+        ["c.n"],
+    )
+    assert info["distinctType"] == "None"
+    assert info["aggregates"] == []
+    assert "orderByItems" in info["rewrittenQuery"]
+    assert "{documentdb-formattableorderbyquery-filter}" in info["rewrittenQuery"]
+    assert plan["queryRanges"] == [
+        {"min": "", "max": "FF", "isMinInclusive": True, "isMaxInclusive": False}
+    ]
+    pinned = items_container.client_connection._GetQueryPlanThroughGateway(
+        "SELECT VALUE AVG(c.n) FROM c WHERE c.pk = 'p3'", items_container.container_link
+    )
+    (query_range,) = pinned["queryRanges"]
+    assert query_range["min"] == query_range["max"] != ""
+    assert pinned["queryInfo"]["aggregates"] == ["Average"]
+
+
+def test_cross_partition_query_needs_the_flag_unless_where_pins_the_key(items_container) -> None:
+    with pytest.raises(CosmosHttpResponseError) as err:
+        list(items_container.query_items("SELECT * FROM c"))
+    assert err.value.status_code == 400
+    assert "Cross partition query is required but disabled" in str(err.value)
+    rows = items_container.query_items("SELECT VALUE c.id FROM c WHERE c.pk = 'p3'")
+    assert sorted(rows) == sorted(i["id"] for i in ITEMS if i["pk"] == "p3")
+
+
+def test_plain_cross_partition_query_is_paged_a_range_at_a_time(items_container) -> None:
+    ranges = len(list(items_container.read_feed_ranges()))
+    pages: list[int] = []
+    rows = list(
+        items_container.query_items(
+            "SELECT VALUE c.id FROM c",
+            enable_cross_partition_query=True,
+            response_hook=lambda headers, _body: pages.append(1),
+        )
+    )
+    assert sorted(rows) == sorted(i["id"] for i in ITEMS)
+    assert len(pages) == ranges  # one page per physical range, however few items each holds
+    pager = items_container.query_items(
+        "SELECT VALUE c.id FROM c", enable_cross_partition_query=True, max_item_count=4
+    ).by_page()
+    first = list(next(pager))
+    token = pager.continuation_token
+    second = list(next(pager))
+    resumed = items_container.query_items(
+        "SELECT VALUE c.id FROM c", enable_cross_partition_query=True, max_item_count=4
+    ).by_page(token)
+    assert list(next(resumed)) == second
+    assert not set(first) & set(second)
