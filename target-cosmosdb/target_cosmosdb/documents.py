@@ -43,11 +43,22 @@ class NonFiniteNumberError(ValueError):
         self.field = field
 
 
+#: Exact types whose values go into a document unchanged (checked before calling
+#: :func:`_convert`, which costs a call and a path string per value).
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def _convert(value: t.Any, path: str) -> t.Any:
     if isinstance(value, dict):
-        return {k: _convert(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        return {
+            k: v if type(v) in _PLAIN_TYPES else _convert(v, f"{path}.{k}" if path else str(k))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_convert(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [
+            v if type(v) in _PLAIN_TYPES else _convert(v, f"{path}[{i}]")
+            for i, v in enumerate(value)
+        ]
     if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
         return value
     if isinstance(value, decimal.Decimal):
@@ -81,7 +92,7 @@ def to_document(record: Mapping[str, t.Any]) -> dict[str, t.Any]:
             double), naming the field.
     """
     doc = {
-        key: _convert(value, key)
+        key: value if type(value) in _PLAIN_TYPES else _convert(value, key)
         for key, value in record.items()
         if key not in SYSTEM_PROPERTIES and key not in TAP_FIELDS
     }
