@@ -603,6 +603,8 @@ class BatchWriter:
             return self._admitted(func)
 
         def on_retry(failure: BaseException, _wait: float) -> None:
+            if self.abort.is_set():  # stop before the backoff's sleep (which is not abortable)
+                raise TerminatedDuringDrain("write aborted")
             if _unknown_outcome(failure):
                 for item in items:
                     item.uncertain = True

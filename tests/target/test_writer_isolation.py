@@ -18,7 +18,7 @@ from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpRespons
 
 from target_cosmosdb.batching import WriteItem
 from target_cosmosdb.dead_letters import BadRecords, DeadLetterWriter
-from target_cosmosdb.errors import TargetCosmosDBError
+from target_cosmosdb.errors import TargetCosmosDBError, TerminatedDuringDrain
 from target_cosmosdb.writer import AdaptiveLimiter, BatchWriter, WriteStats
 
 
@@ -103,3 +103,24 @@ def test_persistent_transient_error_gives_up_with_one_line():
     assert "503" in message
     assert "\n" not in message
     assert len(container.batch_sizes) == 3
+
+
+def test_abort_stops_transient_retries_before_the_backoff_sleep(caplog):
+    """A termination signal during transient retries ends them at once, not after a backoff."""
+    container = FakeContainer(always_status=503)
+    writer = _writer(container)
+    writer.max_transient_tries = 8
+    failing = container.execute_item_batch
+
+    def fail_then_abort(ops, partition_key):
+        writer.abort.set()  # the signal arrives while this attempt is in flight
+        return failing(ops, partition_key)
+
+    container.execute_item_batch = fail_then_abort  # type: ignore[method-assign]
+    with (
+        caplog.at_level("WARNING", logger="cosmosdb_shared.retry"),
+        pytest.raises(TerminatedDuringDrain),
+    ):
+        writer.write(_items(3))
+    assert len(container.batch_sizes) == 1
+    assert not [r for r in caplog.records if "retrying in" in r.getMessage()]
