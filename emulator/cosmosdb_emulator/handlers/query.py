@@ -176,6 +176,7 @@ def _stream_page(
     limit: int,
     scan: _Scan | None = None,
     augment: Augment | None = None,
+    raw: bool = False,
 ) -> tuple[list[Any], list[Any] | None]:
     """One page of a position-pageable query.
 
@@ -189,6 +190,8 @@ def _stream_page(
         limit: Page size (rows).
         scan: Counts the documents read, if given.
         augment: Adds computed properties to each document, if given.
+        raw: The query is a pass-through (:func:`_passthrough`): rows are the stored JSON texts,
+            neither parsed nor re-serialised.
 
     Returns:
         ``(rows, next_start)``; ``next_start`` is ``None`` when the scan is finished.
@@ -213,8 +216,11 @@ def _stream_page(
             key, text = list(row[:width]), row[width]
             if scan is not None:
                 scan.add(text)
-            doc = json.loads(text)
-            rows = list(evaluate([augment(doc) if augment is not None else doc]))
+            if raw:
+                rows = [text]
+            else:
+                doc = json.loads(text)
+                rows = list(evaluate([augment(doc) if augment is not None else doc]))
             if full is not None:
                 if rows:  # more results follow: the page gets a continuation
                     return out, full
@@ -507,6 +513,7 @@ def _range_page(
     limit: int,
     scan: _Scan | None,
     augment: Augment | None,
+    raw: bool = False,
 ) -> tuple[list[Any], list[Any] | None]:
     """A page of a container-wide ``"key"``-ordered query, taken from one physical range.
 
@@ -522,7 +529,7 @@ def _range_page(
     if max(lo, scope_[0]) < min(hi, scope_[1]):
         clipped = (max(lo, scope_[0]), min(hi, scope_[1]), False)
         page, next_start = _stream_page(
-            app, coll_rid, clipped, compiled, "key", start, limit, scan, augment
+            app, coll_rid, clipped, compiled, "key", start, limit, scan, augment, raw
         )
     if next_start is None and index + 1 < len(ranges):
         next_start = [hi, "", 0]
@@ -551,21 +558,39 @@ def _run_streaming(
                 raise ValueError("bad position")
         except (ValueError, KeyError, TypeError) as exc:
             raise bad_request("Invalid query continuation token.") from exc
+    raw = order == "key" and augment is None and _passthrough(compiled)
     if cross_ranges is None:
         page, next_start = _stream_page(
-            app, coll_rid, scope_, compiled, order, start, limit, scan, augment
+            app, coll_rid, scope_, compiled, order, start, limit, scan, augment, raw
         )
     else:
         page, next_start = _range_page(
-            app, coll_rid, cross_ranges, scope_, compiled, start, limit, scan, augment
+            app, coll_rid, cross_ranges, scope_, compiled, start, limit, scan, augment, raw
         )
     headers = {"x-ms-item-count": str(len(page))}
     if next_start is not None:
         headers["x-ms-continuation"] = base64.urlsafe_b64encode(
             dumps({"p": next_start}).encode()
         ).decode()
-    body = f'{{"_rid":"{coll_rid}","Documents":{dumps(page)},"_count":{len(page)}}}'
+    documents = "[" + ",".join(page) + "]" if raw else dumps(page)
+    body = f'{{"_rid":"{coll_rid}","Documents":{documents},"_count":{len(page)}}}'
     return text_response(200, body, headers)
+
+
+def _passthrough(compiled: Any) -> bool:
+    """``SELECT * FROM c`` without WHERE: each row is a stored document exactly as stored.
+
+    Such a page is the stored JSON texts joined, as the change feed serves them, without
+    parsing and re-serialising every document (SQLite holds the same compact JSON that
+    ``SELECT *`` returns).
+    """
+    return bool(
+        compiled.is_select_star
+        and compiled.source == "container"
+        and not compiled.has_where
+        and compiled.streamable
+        and _no_window(compiled)
+    )
 
 
 def query_resources(

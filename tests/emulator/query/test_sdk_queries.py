@@ -259,3 +259,21 @@ def test_plain_cross_partition_query_is_paged_a_range_at_a_time(items_container)
     ).by_page(token)
     assert list(next(resumed)) == second
     assert not set(first) & set(second)
+
+
+def test_select_star_pass_through_equals_the_evaluated_rows(items_container) -> None:
+    # SELECT * FROM c is served from the stored JSON text; WHERE true takes the evaluating path.
+    fast = list(
+        items_container.query_items(
+            "SELECT * FROM c", enable_cross_partition_query=True, max_item_count=7
+        )
+    )
+    slow = list(
+        items_container.query_items(
+            "SELECT * FROM c WHERE true", enable_cross_partition_query=True, max_item_count=7
+        )
+    )
+    assert len(fast) == len(ITEMS)
+    assert fast == slow
+    by_id = {i["id"]: i for i in ITEMS}
+    assert all(row.items() >= by_id[row["id"]].items() for row in fast)
