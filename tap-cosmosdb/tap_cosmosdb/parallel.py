@@ -158,3 +158,25 @@ def read_in_parallel(
         stop.set()
         for thread in threads:
             thread.join(_JOIN_SECONDS)
+
+
+def prefetch(produce: Callable[[], Iterator[T]], *, depth: int) -> Iterator[T]:
+    """Yield what ``produce()`` yields, produced on a worker thread up to ``depth`` items ahead.
+
+    Args:
+        produce: Returns the iterator to run on the worker (e.g. a query's pages).
+        depth: Items held ahead at most (plus the one the worker holds while waiting).
+
+    Yields:
+        The items, in order.
+    """
+    for entry in read_in_parallel(
+        [0],
+        lambda _key, _resource: produce(),
+        workers=1,
+        max_pages=depth,
+        acquire=lambda: None,
+        release=lambda _resource: None,
+    ):
+        if not isinstance(entry, Finished):
+            yield entry[1]

@@ -63,7 +63,7 @@ from tap_cosmosdb.compat import (
 )
 from tap_cosmosdb.continuation import ContinuationError, check_token
 from tap_cosmosdb.epk import EpkHasher
-from tap_cosmosdb.parallel import Finished, read_in_parallel
+from tap_cosmosdb.parallel import Finished, prefetch, read_in_parallel
 from tap_cosmosdb.query_reader import (
     QueryReader,
     build_full_table_query,
@@ -1107,14 +1107,30 @@ class CosmosContainerStream(StreamHooks):
         queries = self.config.get("queries") or {}
         query = build_full_table_query(queries.get(self.name), self._selected_top_level())
         self.logger.info("Stream '%s': FULL_TABLE query: %s", self.name, query)
-        paths = self.partition_key_paths
-        for page in self._query_reader(query, []).pages():
+        for records in self._query_records(self._query_reader(query, [])):
             if self._direct:
-                self._write_direct([document_to_record(doc, paths) for doc in page])
+                self._write_direct(records)
                 continue
-            for doc in page:
+            for record in records:
                 self.records_emitted += 1
-                yield document_to_record(doc, paths)
+                yield record
+
+    def _query_records(self, reader: QueryReader) -> Iterator[list[dict[str, t.Any]]]:
+        """A query's pages as records; with ``max_parallel_ranges`` > 1 read ahead by a thread.
+
+        The next two pages are fetched and converted on a worker thread while this thread
+        emits the current one (query positions are not bookmarks: FULL_TABLE keeps none, and
+        INCREMENTAL's ``_ts`` bookmark advances here, as records are emitted).
+        """
+        paths = self.partition_key_paths
+
+        def produce() -> Iterator[list[dict[str, t.Any]]]:
+            for page in reader.pages():
+                yield [document_to_record(doc, paths) for doc in page]
+
+        if self._cosmos_tap.max_parallel_ranges > 1:
+            return prefetch(produce, depth=2)
+        return produce()
 
     def _read_incremental(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         start = self.get_starting_replication_key_value(context)
@@ -1128,12 +1144,11 @@ class CosmosContainerStream(StreamHooks):
             start = 0
         query = build_incremental_query(self._selected_top_level())
         self.logger.info("Stream '%s': INCREMENTAL from _ts >= %s", self.name, int(start))
-        paths = self.partition_key_paths
         reader = self._query_reader(query, [{"name": "@ts", "value": int(start)}])
-        for page in reader.pages():
-            for doc in page:
+        for records in self._query_records(reader):
+            for record in records:
                 self.records_emitted += 1
-                yield document_to_record(doc, paths)
+                yield record
 
     # Metrics ------------------------------------------------------------------------------
 
