@@ -30,6 +30,9 @@ def _get_parser() -> Lark:
                     lexer="contextual",
                     maybe_placeholders=True,
                     propagate_positions=True,  # source spans, for query plan rewriting
+                    # The LALR tables (about 1 s to build) are cached in the temp directory,
+                    # keyed by grammar and options, so a new process's first query is quick.
+                    cache=True,
                 )
     return _parser
 
