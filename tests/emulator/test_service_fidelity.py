@@ -411,6 +411,18 @@ def test_computed_properties_in_queries_and_replace(database):
     assert all("cp_lower" not in r for r in rows)  # SELECT * leaves them out
     lens = coll.query_items("SELECT VALUE c.cp_len FROM c ORDER BY c.cp_len", partition_key="p")
     assert list(lens) == [1, 3, 6]
+    # Across partitions the SDK runs the query plan's ORDER BY form; SELECT * still leaves
+    # computed properties out of the documents.
+    ordered = list(
+        coll.query_items("SELECT * FROM c ORDER BY c.cp_len", enable_cross_partition_query=True)
+    )
+    assert [r["id"] for r in ordered] == ["2", "0", "1"]
+    assert all("cp_len" not in r and "cp_lower" not in r for r in ordered)
+    by_ts = list(
+        coll.query_items("SELECT * FROM c ORDER BY c._ts", enable_cross_partition_query=True)
+    )
+    assert sorted(r["id"] for r in by_ts) == ["0", "1", "2"]
+    assert all("cp_len" not in r and "cp_lower" not in r for r in by_ts)
     database.replace_container(coll, PartitionKey(path="/pk"))  # removes them
     assert list(coll.query_items("SELECT * FROM c WHERE c.cp_len = 1", partition_key="p")) == []
     with pytest.raises(CosmosHttpResponseError) as err:

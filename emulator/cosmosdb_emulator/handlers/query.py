@@ -370,6 +370,8 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
         )
         if computed_names and compiled.is_select_star:
             response = _strip_computed(response, computed_names)
+        elif computed_names and _is_star_payload(text, compiled):
+            response = _strip_computed(response, computed_names, payload=True)
         return response, info, point
     offset, key = 0, None
     results: list[Any] | None = None
@@ -395,12 +397,24 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
     if computed_names and compiled.is_select_star:
         # SELECT * returns the stored document, without computed properties.
         page = [{k: v for k, v in row.items() if k not in computed_names} for row in page]
+    elif computed_names and _is_star_payload(text, compiled):
+        # The query plan's ORDER BY form of SELECT *: its payload is the stored document too.
+        page = [_without(row, computed_names, payload=True) for row in page]
     headers = {"x-ms-item-count": str(len(page))}
     if offset + limit < len(results):
         state = {"o": offset + limit, "k": key}
         headers["x-ms-continuation"] = base64.urlsafe_b64encode(dumps(state).encode()).decode()
     body = f'{{"_rid":"{info.rid}","Documents":{dumps(page)},"_count":{len(page)}}}'
     return text_response(200, body, headers), info, point
+
+
+_STAR_PAYLOAD = re.compile(r"\]\s+AS\s+orderByItems\s*,\s*(\w+)\s+AS\s+payload\s", re.I)
+
+
+def _is_star_payload(text: str, compiled: Any) -> bool:
+    """Whether a query is the ORDER BY rewrite of ``SELECT *`` (``<alias> AS payload``)."""
+    match = _STAR_PAYLOAD.search(text)
+    return bool(match and match.group(1) == compiled.alias)
 
 
 def _narrow_by_equality(
@@ -655,12 +669,22 @@ def query_plan(app: App, request: Request) -> Response:
     return text_response(200, dumps(plan))
 
 
-def _strip_computed(response: Response, names: list[str]) -> Response:
-    """Drop computed properties from the documents of a ``SELECT *`` page."""
+def _strip_computed(response: Response, names: list[str], payload: bool = False) -> Response:
+    """Drop computed properties from the documents of a ``SELECT *`` page.
+
+    With ``payload``, from each row's ``payload`` (the query plan's ORDER BY form).
+    """
     body = json.loads(response.body)
-    body["Documents"] = [
-        {k: v for k, v in row.items() if k not in names} if isinstance(row, dict) else row
-        for row in body["Documents"]
-    ]
+    body["Documents"] = [_without(row, names, payload) for row in body["Documents"]]
     response.body = dumps(body).encode("utf-8")
     return response
+
+
+def _without(row: Any, names: list[str], payload: bool = False) -> Any:
+    if payload:
+        if isinstance(row, dict) and isinstance(row.get("payload"), dict):
+            return {**row, "payload": _without(row["payload"], names)}
+        return row
+    if isinstance(row, dict):
+        return {k: v for k, v in row.items() if k not in names}
+    return row
