@@ -22,7 +22,15 @@ class SecretRedactionFilter(logging.Filter):
         super().__init__()
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
+        """Return ``text`` with every secret replaced by ``***``.
+
+        Args:
+            text: Any text.
+
+        Returns:
+            The redacted text.
+        """
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, "***")
@@ -40,7 +48,7 @@ class SecretRedactionFilter(logging.Filter):
         if not self.secrets:
             return True
         message = record.getMessage()
-        scrubbed = self._scrub(message)
+        scrubbed = self.scrub(message)
         if scrubbed != message:
             record.msg = scrubbed
             record.args = None
@@ -48,7 +56,7 @@ class SecretRedactionFilter(logging.Filter):
             import traceback
 
             text = "".join(traceback.format_exception(*record.exc_info))
-            record.exc_text = self._scrub(text)
+            record.exc_text = self.scrub(text)
             record.exc_info = None
         return True
 

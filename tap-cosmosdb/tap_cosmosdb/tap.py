@@ -6,7 +6,6 @@ import datetime
 import fnmatch
 import gc
 import logging
-import sys
 import threading
 import time
 import typing as t
@@ -28,9 +27,8 @@ from cosmosdb_shared import (
     check_connection,
     connection_properties,
     describe_error,
-    secret_values,
 )
-from cosmosdb_shared.redaction import install_redaction
+from cosmosdb_shared.cli import CommandShell, quiet_azure_logging
 from tap_cosmosdb import __version__
 from tap_cosmosdb.change_feed import ALL_VERSIONS_AND_DELETES, LATEST_VERSION
 from tap_cosmosdb.compat import (
@@ -205,9 +203,7 @@ class _OneLineErrorCommand(SingerCommand):
                 if isinstance(exc, MappingError)
                 else describe_error(exc)
             )
-            message = " ".join(message.split())
-            click.echo(f"tap-cosmosdb: error: {message}", err=True)
-            sys.exit(1)
+            TapCosmosDB.shell.fail(message)
 
 
 class WorkerConnection:
@@ -247,6 +243,8 @@ class TapCosmosDB(Tap):
     #: JSON lines as the default simplejson writer (non-ASCII text as UTF-8 rather than
     #: ``\u`` escapes), serialised several times faster.
     message_writer_class = MsgSpecWriter
+    #: One-line errors and secret redaction (shared with target-cosmosdb).
+    shell: t.ClassVar[CommandShell] = CommandShell("tap-cosmosdb")
 
     capabilities: t.ClassVar[list[t.Any]] = [
         *Tap.capabilities,
@@ -434,9 +432,7 @@ class TapCosmosDB(Tap):
         self._spare_workers: list[WorkerConnection] = []
         self._workers_lock = threading.Lock()
         # azure-core logs every request's headers at INFO; keep the tap's log readable.
-        azure_logger = logging.getLogger("azure")
-        if azure_logger.level == logging.NOTSET:
-            azure_logger.setLevel(logging.WARNING)
+        quiet_azure_logging()
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as exc:
@@ -450,7 +446,7 @@ class TapCosmosDB(Tap):
 
     def _install_redaction(self) -> None:
         if not self._redaction_installed:
-            install_redaction(secret_values(self.config))
+            self.shell.protect(self.config)
             self._redaction_installed = True
 
     @property

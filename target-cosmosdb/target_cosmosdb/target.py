@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 import typing as t
 
@@ -12,8 +10,8 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 
-from cosmosdb_shared import CosmosConnectionError, connection_properties, secret_values
-from cosmosdb_shared.redaction import SecretRedactionFilter, install_redaction
+from cosmosdb_shared import CosmosConnectionError, connection_properties
+from cosmosdb_shared.cli import CommandShell
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.batch_files import BatchFileError, check_encoding, read_records
 from target_cosmosdb.compat import CompatTarget
@@ -184,8 +182,9 @@ class TargetCosmosDB(CompatTarget):
         TargetCapabilities.HARD_DELETE,
     ]
 
-    _redaction: t.ClassVar[SecretRedactionFilter | None] = None
-    #: The running target's abort event, set by :meth:`_fail` so background writes stop.
+    #: One-line errors and secret redaction (shared with tap-cosmosdb).
+    shell: t.ClassVar[CommandShell] = CommandShell("target-cosmosdb")
+    #: The running target's abort event, set before a fatal exit so background writes stop.
     _abort: t.ClassVar[threading.Event | None] = None
 
     @classmethod
@@ -240,9 +239,7 @@ class TargetCosmosDB(CompatTarget):
             setup_mapper=setup_mapper,
             message_reader=message_reader,
         )
-        TargetCosmosDB._redaction = install_redaction(secret_values(self.config))
-        # azure-core's HTTP logging policy logs every request and response at INFO.
-        logging.getLogger("azure").setLevel(logging.WARNING)
+        self.shell.protect(self.config)
         try:
             setting = self.config.get("partition_key_path")
             #: Paths from the setting, or None to follow the SCHEMA annotation / ``/id``.
@@ -560,12 +557,5 @@ class TargetCosmosDB(CompatTarget):
             # Nothing after the error is acknowledged; background batches must not go on
             # retrying (throttles are retried without limit) while the process exits.
             cls._abort.set()
-        if cls._redaction is not None:
-            message = cls._redaction._scrub(message)
-        message = " ".join(message.split())
-        sys.stdout.flush()
-        sys.stderr.write(f"{cls.name}: error: {message}\n")
-        sys.stderr.flush()
-        if hard:  # worker threads may still be waiting on the network; do not join them
-            os._exit(code)
-        sys.exit(code)
+        # hard: worker threads may still be waiting on the network; do not join them.
+        cls.shell.fail(message, code, hard=hard)
