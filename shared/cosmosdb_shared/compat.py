@@ -20,6 +20,10 @@ import hashlib
 import inspect
 import typing as t
 
+from azure.cosmos._base import ParsePaths
+
+__all__ = ["PRIVATE_USES", "ParsePaths", "changed_fingerprints", "resolve", "source_fingerprint"]
+
 #: Private callables of azure-cosmos this package uses, by dotted name, with the fingerprint of
 #: their source in the pinned version (see :func:`source_fingerprint`).
 PRIVATE_USES: dict[str, str] = {

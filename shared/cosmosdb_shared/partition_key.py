@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import typing as t
 
-from azure.cosmos._base import ParsePaths
+from cosmosdb_shared.compat import ParsePaths
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
+import cosmosdb_shared
 from cosmosdb_shared.compat import PRIVATE_USES, changed_fingerprints, source_fingerprint
 
 
@@ -32,3 +36,34 @@ def test_fingerprint_ignores_nothing_but_trailing_space() -> None:
     assert source_fingerprint(f) != source_fingerprint(g)
     with pytest.raises(TypeError):
         source_fingerprint(len)
+
+
+def _private_imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.split(".")[0] in {"singer_sdk", "azure"}:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                found += [n for n in names if any(p.startswith("_") for p in n.split("."))]
+        elif isinstance(node, ast.Import):
+            found += [
+                a.name
+                for a in node.names
+                if a.name.split(".")[0] in {"singer_sdk", "azure"}
+                and any(p.startswith("_") for p in a.name.split("."))
+            ]
+    return found
+
+
+def test_private_imports_only_in_compat() -> None:
+    package = Path(cosmosdb_shared.__file__).parent
+    offenders = {
+        path.name: names
+        for path in package.glob("*.py")
+        if path.name != "compat.py" and (names := _private_imports(path))
+    }
+    assert offenders == {}
+    assert _private_imports(package / "compat.py") == [
+        "azure.cosmos._base",
+        "azure.cosmos._base.ParsePaths",
+    ]
