@@ -31,6 +31,7 @@ from tap_cosmosdb.continuation import (
     is_resumable,
     repair_token,
 )
+from tap_cosmosdb.feed_range import FeedRange
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -45,104 +46,6 @@ ALL_VERSIONS_AND_DELETES = "AllVersionsAndDeletes"
 logger = logging.getLogger("tap_cosmosdb.change_feed")
 
 StartFrom = str | datetime.datetime
-
-
-@dataclass(frozen=True)
-class FeedRange:
-    """An EPK range ``[range_min, range_max)`` of a container, as returned by ``read_feed_ranges``.
-
-    Attributes:
-        range_min: Inclusive lower bound, an upper-case EPK hex string (``""`` is the minimum).
-        range_max: Exclusive upper bound (``"FF"`` is the maximum).
-    """
-
-    range_min: str
-    range_max: str
-
-    @classmethod
-    def from_sdk(cls, feed_range: t.Mapping[str, t.Any]) -> FeedRange:
-        """Build from an SDK feed-range dict ``{"Range": {"min", "max", ...}}``.
-
-        Args:
-            feed_range: One element of ``ContainerProxy.read_feed_ranges()``.
-
-        Returns:
-            The feed range.
-
-        Raises:
-            ValueError: If the dict has no ``Range`` (e.g. a partition-key feed range).
-        """
-        rng = feed_range.get("Range")
-        if not isinstance(rng, t.Mapping):
-            raise ValueError(f"feed range {feed_range!r} is not an EPK range")
-        return cls(str(rng["min"]).upper(), str(rng["max"]).upper())
-
-    @classmethod
-    def from_context(cls, context: t.Mapping[str, t.Any]) -> FeedRange:
-        """Build from a stream partition context ``{"range_min": ..., "range_max": ...}``.
-
-        Args:
-            context: The singer-sdk partition context.
-
-        Returns:
-            The feed range.
-        """
-        return cls(str(context["range_min"]), str(context["range_max"]))
-
-    def to_context(self) -> dict[str, str]:
-        """Return the singer-sdk partition context (small and stable: two strings)."""
-        return {"range_min": self.range_min, "range_max": self.range_max}
-
-    def to_sdk(self) -> dict[str, t.Any]:
-        """Return the dict ``query_items_change_feed(feed_range=...)`` accepts."""
-        return {
-            "Range": {
-                "min": self.range_min,
-                "max": self.range_max,
-                "isMinInclusive": True,
-                "isMaxInclusive": False,
-            }
-        }
-
-    def contains(self, other: FeedRange) -> bool:
-        """Tell whether ``other`` lies inside this range (EPKs compare as strings)."""
-        return self.range_min <= other.range_min and _max_key(other.range_max) <= _max_key(
-            self.range_max
-        )
-
-    def overlaps(self, other: FeedRange) -> bool:
-        """Tell whether the two ranges share any EPK."""
-        return self.range_min < _max_key(other.range_max) and other.range_min < _max_key(
-            self.range_max
-        )
-
-    def intersection(self, other: FeedRange) -> FeedRange | None:
-        """Return the EPKs both ranges share, or None if they share none.
-
-        Args:
-            other: Another range.
-
-        Returns:
-            ``[max(mins), min(maxes))`` when non-empty, else None.
-        """
-        low = max(self.range_min, other.range_min)
-        high = min(self.range_max, other.range_max, key=_max_key)
-        if low >= _max_key(high):
-            return None
-        return FeedRange(low, high)
-
-    def __contains__(self, epk: object) -> bool:
-        """Tell whether an EPK string lies in ``[range_min, range_max)``."""
-        return isinstance(epk, str) and self.range_min <= epk < _max_key(self.range_max)
-
-    def __str__(self) -> str:
-        low = self.range_min or '""'
-        return f"[{low},{self.range_max})"
-
-
-def _max_key(value: str) -> str:
-    # "FF" is the maximum EPK and sorts above every longer hex string starting with "FF…".
-    return "\uffff" if value.upper() == "FF" else value
 
 
 @dataclass

@@ -31,6 +31,8 @@ import binascii
 import json
 import typing as t
 
+from tap_cosmosdb.feed_range import epk_upper
+
 BEGINNING: dict[str, str] = {"Type": "Beginning"}
 
 
@@ -161,11 +163,6 @@ def check_token(
     return data
 
 
-def _hi(value: str) -> str:
-    # "FF" is the maximum EPK and sorts above every longer hex string starting with "FF…".
-    return "\uffff" if value.upper() == "FF" else value
-
-
 def clamp_token(token: str) -> tuple[str, bool]:
     """Intersect every per-range position of a token with the token's own feed range.
 
@@ -201,8 +198,8 @@ def clamp_token(token: str) -> tuple[str, bool]:
         rng = pair.get("range") or {}
         pmin, pmax = str(rng.get("min", "")), str(rng.get("max", ""))
         new_min = max(pmin, low)
-        new_max = min(pmax, high, key=_hi)
-        if new_min >= _hi(new_max):
+        new_max = min(pmax, high, key=epk_upper)
+        if new_min >= epk_upper(new_max):
             changed = True
             continue
         if (new_min, new_max) != (pmin, pmax):

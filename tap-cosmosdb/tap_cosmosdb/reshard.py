@@ -27,9 +27,9 @@ import sys
 import typing as t
 from pathlib import Path
 
-from tap_cosmosdb.change_feed import FeedRange, _max_key
 from tap_cosmosdb.continuation import ContinuationError, rescope_token
-from tap_cosmosdb.shards import MAX_EPK, MIN_EPK, ShardLayout, shard_range
+from tap_cosmosdb.feed_range import MAX_EPK, MIN_EPK, FeedRange, epk_upper
+from tap_cosmosdb.shards import ShardLayout, shard_range
 
 #: Bookmark keys holding change-feed tokens (LatestVersion / AllVersionsAndDeletes phases).
 TOKEN_KEYS = ("continuation", "changes_continuation")
@@ -71,7 +71,7 @@ def _check_tiling(name: str, partitions: list[dict[str, t.Any]]) -> None:
                 "shard until it has read all of its ranges, then re-shard"
             )
         position = fr.range_max
-    if _max_key(position) != _max_key(MAX_EPK):
+    if epk_upper(position) != epk_upper(MAX_EPK):
         raise ReshardError(
             f"stream '{name}': the states do not cover the EPK range [{position},FF); run every "
             "old shard until it has read all of its ranges, then re-shard"

@@ -29,11 +29,8 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from tap_cosmosdb.change_feed import FeedRange
+from tap_cosmosdb.feed_range import MAX_EPK, MIN_EPK, FeedRange
 
-#: Lowest EPK (inclusive) and highest EPK (exclusive) of a container.
-MIN_EPK = ""
-MAX_EPK = "FF"
 #: End (exclusive) of the Hash v2 EPK space: every v2 EPK is below it.
 HASH_V2_SPACE_END = 0x40 << 120
 
