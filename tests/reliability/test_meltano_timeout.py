@@ -45,7 +45,7 @@ def _meltano(
 @PROFILE_PARAMS
 def test_meltano_run_timeout_then_rerun(profile, make_pipeline, report):
     rep = report("3 meltano run --timeout (SIGTERM mid-run), run again", profile.name)
-    pipeline = make_pipeline(303, profile.docs, tap={"page_size": 5})
+    pipeline = make_pipeline(303, profile.docs, tap={"page_size": 1})
     emu = pipeline.emu
     env = {
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -53,7 +53,7 @@ def test_meltano_run_timeout_then_rerun(profile, make_pipeline, report):
         "TAP_COSMOSDB_ACCOUNT_ENDPOINT": emu.endpoint,
         "TAP_COSMOSDB_ACCOUNT_KEY": emu.key,
         "TAP_COSMOSDB_DATABASE": pipeline.source_db,
-        "TAP_COSMOSDB_PAGE_SIZE": "5",
+        "TAP_COSMOSDB_PAGE_SIZE": "1",
         "TARGET_COSMOSDB_ACCOUNT_ENDPOINT": emu.endpoint,
         "TARGET_COSMOSDB_ACCOUNT_KEY": emu.key,
         "TARGET_COSMOSDB_DATABASE": pipeline.dest_db,
@@ -67,8 +67,9 @@ def test_meltano_run_timeout_then_rerun(profile, make_pipeline, report):
             # Changes before every timed run after the first, so none of them starts with
             # nothing to read (a clean run may just have caught up).
             pipeline.workload.change(profile.changes)
-        # At least 20 change-feed requests of 1 s each: the unhindered run outlasts the 15 s
-        # timeout on any machine, so the timeout always lands while records flow.
+        # One document per page and 1 s per change-feed request: even with the default 4 feed
+        # ranges read in parallel (max_parallel_ranges), the run needs at least docs / 4 seconds
+        # (20 s for the short profile's 80), so the 15 s timeout always lands while records flow.
         emu.inject_fault(
             action="delay", delay_ms=1000, operation="change_feed", database=pipeline.source_db
         )
