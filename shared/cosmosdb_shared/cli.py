@@ -55,9 +55,6 @@ class CommandShell:
         """
         self.name = name
         self.redaction: SecretRedactionFilter | None = None
-        #: Called once before the process exits through :meth:`fail` (e.g. to stop background
-        #: writers); None for nothing.
-        self.before_exit: t.Callable[[], None] | None = None
 
     def protect(self, config: Mapping[str, t.Any]) -> SecretRedactionFilter:
         """Redact the secrets of ``config`` from logs and error lines; quiet azure's logs.
@@ -104,8 +101,6 @@ class CommandShell:
         Raises:
             SystemExit: Always, with ``code``, unless ``hard``.
         """
-        if self.before_exit is not None:
-            self.before_exit()
         line = f"{self.name}: error: {self.scrub(message)}\n"
         sys.stdout.flush()
         sys.stderr.write(line)

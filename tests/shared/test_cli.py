@@ -28,15 +28,6 @@ def test_fail_before_protect_still_one_line(capsys) -> None:
     assert capsys.readouterr().err == "target-x: error: Setting 'a': bad\n"
 
 
-def test_before_exit_runs_first() -> None:
-    shell = CommandShell("t")
-    calls: list[str] = []
-    shell.before_exit = lambda: calls.append("stop")
-    with pytest.raises(SystemExit):
-        shell.fail("x")
-    assert calls == ["stop"]
-
-
 def test_redaction_reaches_log_records(caplog) -> None:
     shell = CommandShell("t")
     shell.protect({"account_key": KEY})
