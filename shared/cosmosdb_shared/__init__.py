@@ -1,7 +1,8 @@
 """Pieces shared by tap-cosmosdb and target-cosmosdb.
 
 Modules:
-    settings: the connection settings both plugins accept, as singer-sdk properties.
+    settings: the connection settings both plugins accept, as singer-sdk properties and as the
+        typed ``ConnectionSettings`` parsed once from the configuration.
     client: builds an ``azure.cosmos.CosmosClient`` from those settings.
     retry: retry and backoff on ``backoff`` honouring ``x-ms-retry-after-ms``.
     request_charge: request-unit (RU) accounting from every HTTP response.
@@ -15,9 +16,10 @@ from cosmosdb_shared.client import CosmosConnectionError, build_client, check_co
 from cosmosdb_shared.errors import describe_error
 from cosmosdb_shared.request_charge import RequestChargeMeter
 from cosmosdb_shared.retry import is_transient, retry_after_seconds, with_retries
-from cosmosdb_shared.settings import connection_properties, secret_values
+from cosmosdb_shared.settings import ConnectionSettings, connection_properties, secret_values
 
 __all__ = [
+    "ConnectionSettings",
     "CosmosConnectionError",
     "RequestChargeMeter",
     "build_client",

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import typing as t
 
 from azure.cosmos import CosmosClient
 from azure.cosmos.exceptions import CosmosHttpResponseError, CosmosResourceNotFoundError
 
 from cosmosdb_shared.errors import describe_error
+from cosmosdb_shared.settings import (
+    ConnectionSettings,
+    CosmosConnectionError,
+    parse_connection_string,
+)
+
+__all__ = [
+    "CosmosConnectionError",
+    "build_client",
+    "check_connection",
+    "parse_connection_string",
+    "pooled_transport",
+    "resolve_credential",
+]
 
 if t.TYPE_CHECKING:
     from azure.cosmos import DatabaseProxy
@@ -17,55 +29,14 @@ if t.TYPE_CHECKING:
     from cosmosdb_shared.request_charge import RequestChargeMeter
 
 
-class CosmosConnectionError(Exception):
-    """The settings are incomplete or contradictory, or the account cannot be reached.
-
-    The message is one line, names the setting or endpoint at fault, and holds no secret.
-    """
-
-
-def parse_connection_string(value: str) -> tuple[str, str]:
-    """Split ``AccountEndpoint=…;AccountKey=…;`` into endpoint and key.
-
-    Source: the connection-string format shown in the Azure portal ("Keys" blade) and accepted by
-    ``CosmosClient.from_connection_string`` (``azure/cosmos/cosmos_client.py``).
-
-    Args:
-        value: The connection string.
-
-    Returns:
-        ``(endpoint, key)``.
-
-    Raises:
-        CosmosConnectionError: If either part is missing.
-    """
-    parts: dict[str, str] = {}
-    for part in value.split(";"):
-        name, sep, val = part.partition("=")
-        if sep:
-            parts[name.strip().lower()] = val.strip()
-    endpoint = parts.get("accountendpoint")
-    key = parts.get("accountkey")
-    if not endpoint or not key:
-        missing = "AccountEndpoint" if not endpoint else "AccountKey"
-        raise CosmosConnectionError(f"Setting 'connection_string' has no {missing}=… part")
-    return endpoint, key
-
-
-def _check_key(key: str, setting: str) -> None:
-    try:
-        base64.b64decode(key, validate=True)
-    except (binascii.Error, ValueError):
-        raise CosmosConnectionError(
-            f"Setting '{setting}' is not a valid base64 account key"
-        ) from None
-
-
-def resolve_credential(config: t.Mapping[str, t.Any]) -> tuple[str, t.Any]:
+def resolve_credential(
+    config: ConnectionSettings | t.Mapping[str, t.Any],
+) -> tuple[str, t.Any]:
     """Work out the endpoint and credential from the settings, without any network I/O.
 
     Args:
-        config: Plugin configuration holding the shared connection settings.
+        config: The parsed connection settings, or a plugin configuration holding them
+            (parsed here with :meth:`ConnectionSettings.from_config`).
 
     Returns:
         ``(endpoint, credential)`` where the credential is a master-key string or an
@@ -73,48 +44,15 @@ def resolve_credential(config: t.Mapping[str, t.Any]) -> tuple[str, t.Any]:
 
     Raises:
         CosmosConnectionError: On a missing, contradictory or malformed combination, naming the
-            setting.
+            setting, or an Entra ID ``auth_type`` without azure-identity installed.
     """
-    auth_type = config.get("auth_type") or "key"
-    endpoint = config.get("account_endpoint")
-    if auth_type == "key":
-        conn = config.get("connection_string")
-        key = config.get("account_key")
-        if conn and (endpoint or key):
-            raise CosmosConnectionError(
-                "Settings 'connection_string' and 'account_endpoint'/'account_key' contradict: "
-                "give one form only"
-            )
-        if conn:
-            endpoint, key = parse_connection_string(str(conn))
-            _check_key(key, "connection_string")
-            return endpoint, key
-        if not endpoint:
-            raise CosmosConnectionError(
-                "Setting 'account_endpoint' (or 'connection_string') is required"
-            )
-        if not key:
-            raise CosmosConnectionError(
-                "Setting 'account_key' (or 'connection_string') is required"
-            )
-        _check_key(str(key), "account_key")
-        return str(endpoint), str(key)
-    if not endpoint:
-        raise CosmosConnectionError(
-            f"Setting 'account_endpoint' is required for auth_type {auth_type}"
-        )
-    if config.get("account_key") or config.get("connection_string"):
-        raise CosmosConnectionError(
-            f"Settings 'account_key'/'connection_string' contradict auth_type '{auth_type}'"
-        )
-    if auth_type not in ("service_principal", "default_credential"):
-        raise CosmosConnectionError(f"Setting 'auth_type' has unknown value '{auth_type}'")
-    if auth_type == "service_principal":
-        missing = [n for n in ("tenant_id", "client_id", "client_secret") if not config.get(n)]
-        if missing:
-            raise CosmosConnectionError(
-                f"auth_type 'service_principal' needs setting(s) {', '.join(missing)}"
-            )
+    settings = (
+        config if isinstance(config, ConnectionSettings) else ConnectionSettings.from_config(config)
+    )
+    endpoint, key = settings.endpoint_and_key()
+    if key is not None:
+        return endpoint, key
+    auth_type = settings.auth_type
     try:
         import azure.identity as identity
     except ImportError:
@@ -124,12 +62,12 @@ def resolve_credential(config: t.Mapping[str, t.Any]) -> tuple[str, t.Any]:
         ) from None
     if auth_type == "service_principal":
         credential: t.Any = identity.ClientSecretCredential(
-            tenant_id=config["tenant_id"],
-            client_id=config["client_id"],
-            client_secret=config["client_secret"],
+            tenant_id=str(settings.tenant_id),
+            client_id=str(settings.client_id),
+            client_secret=str(settings.client_secret),
         )
-        return str(endpoint), credential
-    return str(endpoint), identity.DefaultAzureCredential()
+        return endpoint, credential
+    return endpoint, identity.DefaultAzureCredential()
 
 
 def pooled_transport(pool_size: int) -> t.Any:
@@ -161,7 +99,7 @@ def pooled_transport(pool_size: int) -> t.Any:
 
 
 def build_client(
-    config: t.Mapping[str, t.Any],
+    config: ConnectionSettings | t.Mapping[str, t.Any],
     *,
     meter: RequestChargeMeter | None = None,
     user_agent: str | None = None,
@@ -174,7 +112,7 @@ def build_client(
     failure or a rejected key are reported here.
 
     Args:
-        config: Plugin configuration holding the shared connection settings.
+        config: The parsed connection settings (or a plugin configuration holding them).
         meter: Optional RU meter; attached as azure-core ``raw_response_hook`` so every HTTP
             response (including internally retried 429s) is counted.
         user_agent: Suffix for the User-Agent header, e.g. ``"tap-cosmosdb/0.1.0"``.
@@ -190,9 +128,12 @@ def build_client(
         CosmosConnectionError: On bad settings, or when the account cannot be read (one line,
             naming the endpoint, no secret).
     """
-    endpoint, credential = resolve_credential(config)
+    settings = (
+        config if isinstance(config, ConnectionSettings) else ConnectionSettings.from_config(config)
+    )
+    endpoint, credential = resolve_credential(settings)
     kwargs: dict[str, t.Any] = dict(client_kwargs)
-    if not config.get("verify_tls", True):
+    if not settings.verify_tls:
         kwargs["connection_verify"] = False
     if meter is not None:
         kwargs["raw_response_hook"] = meter.raw_response_hook
