@@ -13,25 +13,21 @@ from __future__ import annotations
 import json
 import typing as t
 
-from azure.cosmos.partition_key import PartitionKey
-
 from tap_cosmosdb.compat import effective_partition_key
+
+if t.TYPE_CHECKING:
+    from cosmosdb_shared.partition_key import PartitionKeyDefinition
 
 
 class EpkHasher:
     """Hashes partition key values of one container to EPK strings.
 
     Args:
-        definition: The container's ``partitionKey`` (``{"paths": [...], "kind": "Hash" |
-            "MultiHash", "version": 1 | 2}``).
+        definition: The container's partition key definition.
     """
 
-    def __init__(self, definition: t.Mapping[str, t.Any]) -> None:
-        paths = list(definition.get("paths") or ["/id"])
-        kind = str(definition.get("kind") or "Hash")
-        version = int(definition.get("version") or 1)
-        path: t.Any = paths if kind == "MultiHash" else paths[0]
-        self._key = PartitionKey(path=path, kind=kind, version=version)  # type: ignore[call-overload]
+    def __init__(self, definition: PartitionKeyDefinition) -> None:
+        self._key = definition.to_sdk()
 
     def of_values(self, values: t.Sequence[t.Any]) -> str:
         """Return the EPK of partition key values.

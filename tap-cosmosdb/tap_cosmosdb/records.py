@@ -2,9 +2,9 @@
 
 Records keep the document as stored, minus the system properties that only make sense inside
 the account (``_rid``, ``_self``, ``_attachments``), and gain ``_sdc_partition_key``: the
-document's partition-key value(s) serialised exactly as the ``x-ms-documentdb-partitionkey``
-request header carries them (``azure/cosmos/_base.py:GetHeaders``: a JSON array with compact
-separators; ``[{}]`` stands for an undefined value, i.e. a document lacking the path).
+document's partition-key value(s) in header form, exactly as the ``x-ms-documentdb-partitionkey``
+request header carries them (:func:`cosmosdb_shared.partition_key.header_json`; ``[{}]`` stands
+for an undefined value, i.e. a document lacking the path).
 Together with ``id`` it identifies a document uniquely (Cosmos DB REST API, "Documents":
 ``id`` is unique within a logical partition).
 """
@@ -12,8 +12,6 @@ Together with ``id`` it identifies a document uniquely (Cosmos DB REST API, "Doc
 from __future__ import annotations
 
 import datetime
-import functools
-import json
 import typing as t
 from collections.abc import Mapping, Sequence
 
@@ -23,12 +21,7 @@ from cosmosdb_shared.conventions import (
     DROPPED_SYSTEM_PROPERTIES,
     PARTITION_KEY_PROPERTY,
 )
-from cosmosdb_shared.partition_key import (
-    UNDEFINED,
-    lookup,
-    partition_key_components,
-    path_parts,
-)
+from cosmosdb_shared.partition_key import UNDEFINED, document_header_json, lookup, path_parts
 
 #: Values that do not fit their property's declared type, as read: ``{"<property>": <value>}``
 #: (a name of the tap/target contract, :mod:`cosmosdb_shared.conventions`).
@@ -37,49 +30,6 @@ RESCUED_DATA_PROPERTY = conventions.RESCUED_DATA_PROPERTY
 DOCUMENT_PROPERTY = "document"
 #: Top-level properties of a ``schema_mode: document`` record besides ``document``.
 DOCUMENT_MODE_PROPERTIES: tuple[str, ...] = (PARTITION_KEY_PROPERTY, "id", "_ts", "_lsn")
-
-
-def partition_key_values(document: Mapping[str, t.Any], paths: Sequence[str]) -> list[t.Any]:
-    """Return the document's partition-key value per path (``{}`` where the path is absent).
-
-    Args:
-        document: The document.
-        paths: The container's ``partitionKey.paths``.
-
-    Returns:
-        One value per path; ``{}`` marks an undefined value, a JSON ``null`` stays ``None``.
-    """
-    return [{} if v is UNDEFINED else v for v in partition_key_components(document, paths)]
-
-
-def partition_key_json(document: Mapping[str, t.Any], paths: Sequence[str]) -> str:
-    """Return the ``_sdc_partition_key`` value of a document.
-
-    Args:
-        document: The document.
-        paths: The container's ``partitionKey.paths``.
-
-    Returns:
-        Compact JSON, e.g. ``["AA"]``, ``[5]``, ``[null]``, ``[{}]``, ``["t1","u1"]``.
-    """
-    if len(paths) == 1:
-        # Fast path for the common single string or integer key: the same text json.dumps
-        # writes (it encodes strings with this very function when ensure_ascii is on, and
-        # integers with int.__repr__).
-        value = lookup(document, _parts(paths[0]))
-        if type(value) is str:
-            return "[" + _encode_ascii(value) + "]"
-        if type(value) is int:
-            return f"[{int.__repr__(value)}]"
-    return json.dumps(partition_key_values(document, paths), separators=(",", ":"))
-
-
-_encode_ascii = json.encoder.encode_basestring_ascii
-
-
-@functools.lru_cache(maxsize=64)
-def _parts(path: str) -> tuple[str, ...]:
-    return tuple(path_parts(path))
 
 
 def document_to_record(document: Mapping[str, t.Any], paths: Sequence[str]) -> dict[str, t.Any]:
@@ -96,7 +46,7 @@ def document_to_record(document: Mapping[str, t.Any], paths: Sequence[str]) -> d
     record = dict(document)
     for name in DROPPED_SYSTEM_PROPERTIES:
         record.pop(name, None)
-    record[PARTITION_KEY_PROPERTY] = partition_key_json(document, paths)
+    record[PARTITION_KEY_PROPERTY] = document_header_json(document, paths)
     return record
 
 
@@ -177,7 +127,7 @@ def change_to_record(item: Mapping[str, t.Any], paths: Sequence[str]) -> dict[st
             if value is not UNDEFINED:
                 _set_path(pk_source, parts, value)
     deleted.update({k: v for k, v in pk_source.items() if k != "id"})
-    deleted[PARTITION_KEY_PROPERTY] = partition_key_json(pk_source, paths)
+    deleted[PARTITION_KEY_PROPERTY] = document_header_json(pk_source, paths)
     if metadata.get("lsn") is not None:
         deleted["_lsn"] = metadata["lsn"]
     crts = metadata.get("crts")

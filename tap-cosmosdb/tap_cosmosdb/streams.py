@@ -46,7 +46,7 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import Metadata
 
 from cosmosdb_shared.conventions import PARTITION_KEY_SCHEMA_KEYWORD
-from cosmosdb_shared.partition_key import path_parts
+from cosmosdb_shared.partition_key import PartitionKeyDefinition, path_parts
 from tap_cosmosdb.change_feed import (
     ALL_VERSIONS_AND_DELETES,
     LATEST_VERSION,
@@ -183,13 +183,10 @@ class CosmosContainerStream(StreamHooks):
         self._cosmos_tap = tap
         self.container = container
         self.container_rid: str | None = container_properties.get("_rid")
-        pk = container_properties.get("partitionKey") or {}
-        self.partition_key_paths: list[str] = list(pk.get("paths") or [])
-        self._partition_key_definition = {
-            "paths": self.partition_key_paths,
-            "kind": pk.get("kind", "Hash"),
-            "version": pk.get("version", 2),
-        }
+        self._partition_key_definition = PartitionKeyDefinition.from_resource(
+            container_properties.get("partitionKey"), default_paths=()
+        )
+        self.partition_key_paths: list[str] = list(self._partition_key_definition.paths)
         self.primary_keys = [PARTITION_KEY_PROPERTY, "id"]
         self._range_contexts: list[dict[str, str]] | None = None
         self.range_stats: dict[str, ReaderStats] = {}
@@ -343,7 +340,7 @@ class CosmosContainerStream(StreamHooks):
         if self.partition_key_paths:
             message.schema = {
                 **message.schema,
-                PARTITION_KEY_SCHEMA_KEYWORD: dict(self._partition_key_definition),
+                PARTITION_KEY_SCHEMA_KEYWORD: self._partition_key_definition.as_dict(),
             }
         return message
 

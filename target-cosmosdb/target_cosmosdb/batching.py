@@ -12,6 +12,7 @@ import json
 import typing as t
 from dataclasses import dataclass, field
 
+from cosmosdb_shared.partition_key import group_key, header_json
 from target_cosmosdb import partition_key as pkmod
 
 if t.TYPE_CHECKING:
@@ -62,7 +63,7 @@ class WriteItem:
     @property
     def key(self) -> tuple[tuple[t.Any, ...], str]:
         """``(partition key group, id)``: what identifies one document in a container."""
-        return (pkmod.group_key(self.pk), self.doc_id)
+        return (group_key(self.pk), self.doc_id)
 
     def describe(self) -> str:
         """Name the record in messages: stream, line, id and partition key.
@@ -75,7 +76,7 @@ class WriteItem:
             where += f" ({self.origin})"
         return (
             f"stream '{self.stream}'{where} id {self.doc_id[:200]!r} "
-            f"partition key {pkmod.describe(self.pk)}"
+            f"partition key {header_json(self.pk)}"
         )
 
 
@@ -127,7 +128,7 @@ def group_by_partition(items: Iterable[WriteItem]) -> dict[tuple[t.Any, ...], li
     """
     groups: dict[tuple[t.Any, ...], list[WriteItem]] = {}
     for item in items:
-        groups.setdefault(pkmod.group_key(item.pk), []).append(item)
+        groups.setdefault(group_key(item.pk), []).append(item)
     return groups
 
 

@@ -20,6 +20,7 @@ import threading
 import typing as t
 from pathlib import Path
 
+from cosmosdb_shared.partition_key import header_json
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.errors import TargetCosmosDBError
 
@@ -152,7 +153,7 @@ class BadRecords:
             record=record,
             doc_id=doc_id,
             line=line,
-            partition_key=pkmod.describe(pk) if pk is not None else None,
+            partition_key=header_json(pk) if pk is not None else None,
             origin=origin,
         )
         stats.add(dead_lettered=1)

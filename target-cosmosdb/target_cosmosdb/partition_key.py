@@ -1,14 +1,13 @@
-"""Partition key values of documents, for one path (Hash) or up to three (MultiHash, hierarchical).
+"""The target's partition-key policy: the ``partition_key_path`` setting and key extraction.
 
-Rules (Cosmos DB "Partitioning" and "Hierarchical partition keys" docs; the SDK's
-``azure/cosmos/partition_key.py`` and ``_base.py:GetHeaders``):
+The mechanics (paths, the undefined/null distinction, the header form, the SDK argument, logical
+partition identity) are :mod:`cosmosdb_shared.partition_key`, shared with the tap. This module
+adds the target's rules (Cosmos DB "Partitioning" and "Hierarchical partition keys" docs):
 
-* A path such as ``/tenant/id`` names a nested property; its value must be a string, number,
-  boolean or null.
-* A document without the property belongs to the *undefined* logical partition. The SDK writes
-  that as ``NonePartitionKeyValue`` (header ``[{}]``); it is not the same as ``null``.
-* Hierarchical keys are given as a list of component values; a missing component is sent as
-  ``{}`` (the SDK normalises it to Undefined when hashing).
+* The setting names one path, or up to three for a hierarchical (MultiHash) key.
+* A key component must be a string, number, boolean or null; a record whose key is an object or
+  array is rejected (:class:`target_cosmosdb.errors.RecordRejected`).
+* Numbers read as ``Decimal`` are hashed as doubles by the service, so they become float.
 """
 
 from __future__ import annotations
@@ -17,9 +16,7 @@ import decimal
 import json
 import typing as t
 
-from azure.cosmos.partition_key import NonePartitionKeyValue
-
-from cosmosdb_shared.partition_key import UNDEFINED, partition_key_components
+from cosmosdb_shared.partition_key import partition_key_components
 from target_cosmosdb.errors import RecordRejected
 
 if t.TYPE_CHECKING:
@@ -76,7 +73,7 @@ def extract(doc: Mapping[str, t.Any], paths: Sequence[str]) -> PartitionKeyValue
         paths: Partition key paths (one for Hash, up to three for MultiHash).
 
     Returns:
-        One component per path: the value, or :data:`UNDEFINED` when the property is absent.
+        One component per path: the value, or :data:`cosmosdb_shared.partition_key.UNDEFINED` when the property is absent.
         Decimal numbers are returned as float (Cosmos DB hashes numbers as doubles).
 
     Raises:
@@ -92,61 +89,4 @@ def extract(doc: Mapping[str, t.Any], paths: Sequence[str]) -> PartitionKeyValue
                 "it must be a string, number, boolean or null"
             )
         out.append(node)
-    return tuple(out)
-
-
-def to_sdk(value: PartitionKeyValue, *, hierarchical: bool) -> t.Any:
-    """Convert components to the ``partition_key`` argument of the azure-cosmos SDK.
-
-    Args:
-        value: Components from :func:`extract`.
-        hierarchical: True for a MultiHash container.
-
-    Returns:
-        For Hash: the single value, or ``NonePartitionKeyValue`` when undefined.
-        For MultiHash: a list, with ``{}`` for each undefined component.
-    """
-    if not hierarchical:
-        (single,) = value
-        return NonePartitionKeyValue if single is UNDEFINED else single
-    return [{} if v is UNDEFINED else v for v in value]
-
-
-def describe(value: PartitionKeyValue) -> str:
-    """Render components as the JSON array the service sees in ``x-ms-documentdb-partitionkey``.
-
-    Args:
-        value: Components from :func:`extract`.
-
-    Returns:
-        E.g. ``'["x"]'``, ``'[{}]'`` for undefined, ``'["t1",5]'`` for a hierarchical key.
-    """
-    return json.dumps([{} if v is UNDEFINED else v for v in value], separators=(",", ":"))
-
-
-def group_key(value: PartitionKeyValue) -> tuple[t.Any, ...]:
-    """Return a hashable key that tells logical partitions apart.
-
-    ``1`` and ``True`` (or ``0`` and ``False``) are different logical partitions in Cosmos DB but
-    equal in Python, so each component is tagged with its JSON type; ``1`` and ``1.0`` are the
-    same number (a double) in both.
-
-    Args:
-        value: Components from :func:`extract`.
-
-    Returns:
-        A tuple usable as a dict key.
-    """
-    out: list[tuple[str, t.Any]] = []
-    for v in value:
-        if v is UNDEFINED:
-            out.append(("undefined", None))
-        elif v is None:
-            out.append(("null", None))
-        elif isinstance(v, bool):
-            out.append(("bool", v))
-        elif isinstance(v, (int, float)):
-            out.append(("number", float(v)))
-        else:
-            out.append(("string", v))
     return tuple(out)

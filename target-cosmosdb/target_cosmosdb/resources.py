@@ -11,7 +11,7 @@ import threading
 import typing as t
 from dataclasses import dataclass
 
-from azure.cosmos import PartitionKey, ThroughputProperties
+from azure.cosmos import ThroughputProperties
 from azure.cosmos.exceptions import (
     CosmosHttpResponseError,
     CosmosResourceExistsError,
@@ -19,6 +19,7 @@ from azure.cosmos.exceptions import (
 )
 
 from cosmosdb_shared import RequestChargeMeter, build_client, describe_error
+from cosmosdb_shared.partition_key import PartitionKeyDefinition
 from target_cosmosdb.compat import throttle_free_policy
 from target_cosmosdb.errors import TargetCosmosDBError
 from target_cosmosdb.writer import AdaptiveLimiter
@@ -181,11 +182,7 @@ class CosmosResources:
                     try:
                         proxy = database.create_container_if_not_exists(
                             name,
-                            partition_key=(
-                                PartitionKey(path=pk_paths, kind="MultiHash", version=2)
-                                if len(pk_paths) > 1
-                                else PartitionKey(path=pk_paths[0], kind="Hash", version=2)
-                            ),
+                            partition_key=PartitionKeyDefinition.for_paths(pk_paths).to_sdk(),
                             **self._throughput_kwargs(),
                         )
                     except CosmosResourceExistsError:
@@ -204,11 +201,15 @@ class CosmosResources:
                 raise TargetCosmosDBError(
                     f"Stream '{stream}': cannot open container '{name}': {describe_error(exc)}"
                 ) from None
-            definition = properties.get("partitionKey") or {}
-            actual = list(definition.get("paths") or pk_paths)
-            hierarchical = definition.get("kind") == "MultiHash" or len(actual) > 1
+            definition = PartitionKeyDefinition.from_resource(
+                properties.get("partitionKey"), default_paths=pk_paths
+            )
             info = ContainerInfo(
-                name, proxy, actual, AdaptiveLimiter(self.max_concurrency), hierarchical
+                name,
+                proxy,
+                list(definition.paths),
+                AdaptiveLimiter(self.max_concurrency),
+                definition.hierarchical,
             )
             self._containers[name] = info
             return info

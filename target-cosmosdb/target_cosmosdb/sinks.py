@@ -18,7 +18,7 @@ from cosmosdb_shared.conventions import (
     TABLE_VERSION_PROPERTY,
 )
 from cosmosdb_shared.metrics import CosmosMetric, counter_point
-from cosmosdb_shared.partition_key import path_parts
+from cosmosdb_shared.partition_key import group_key, header_json, path_parts
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.batching import WriteItem, dedupe, estimate_operation_bytes
 from target_cosmosdb.compat import CompatSink
@@ -553,11 +553,11 @@ class CosmosDBSink(CompatSink):
                 items = []
                 for doc in docs:
                     pk = pkmod.extract(doc, self.pk_paths)
-                    key = (*pkmod.group_key(pk), doc["id"])
+                    key = (*group_key(pk), doc["id"])
                     if key in seen:
                         raise TargetCosmosDBError(
                             f"Stream '{self.stream_name}': document id {doc['id']!r} partition "
-                            f"key {pkmod.describe(pk)} of version {doc.get(TABLE_VERSION)} could "
+                            f"key {header_json(pk)} of version {doc.get(TABLE_VERSION)} could "
                             f"not be retired on ACTIVATE_VERSION {version}"
                         )
                     seen.add(key)

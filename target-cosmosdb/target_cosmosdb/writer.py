@@ -41,7 +41,7 @@ from azure.cosmos.exceptions import CosmosBatchOperationError, CosmosHttpRespons
 
 from cosmosdb_shared.conventions import SYSTEM_PROPERTIES
 from cosmosdb_shared.errors import describe_error, status_of
-from cosmosdb_shared.partition_key import path_parts
+from cosmosdb_shared.partition_key import UNDEFINED, path_parts, sdk_value
 from cosmosdb_shared.retry import (
     TRANSIENT_STATUSES,
     is_transient,
@@ -49,7 +49,6 @@ from cosmosdb_shared.retry import (
     with_retries,
 )
 from target_cosmosdb import batching
-from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.errors import RecordRejected, TargetCosmosDBError, TerminatedDuringDrain
 
 if t.TYPE_CHECKING:
@@ -361,7 +360,7 @@ class BatchWriter:
         Returns:
             True for a point operation.
         """
-        if any(v is pkmod.UNDEFINED for v in item.pk):
+        if any(v is UNDEFINED for v in item.pk):
             return False
         return not (item.action == "patch" and len(self._patch_chunks(item)) > 1)
 
@@ -445,7 +444,7 @@ class BatchWriter:
                 self._point_write(pending[0])
                 return
             ops, owner = self._operations(pending)
-            pk = pkmod.to_sdk(pending[0].pk, hierarchical=self.hierarchical)
+            pk = sdk_value(pending[0].pk, hierarchical=self.hierarchical)
             try:
                 self._call(
                     partial(self.container.execute_item_batch, ops, partition_key=pk), pending
@@ -526,7 +525,7 @@ class BatchWriter:
         try:
             existing = self._call(
                 lambda: self.container.read_item(
-                    item.doc_id, partition_key=pkmod.to_sdk(item.pk, hierarchical=self.hierarchical)
+                    item.doc_id, partition_key=sdk_value(item.pk, hierarchical=self.hierarchical)
                 ),
                 [],
             )
@@ -535,7 +534,7 @@ class BatchWriter:
         return bool(_strip_system(dict(existing)) == _strip_system(item.doc))
 
     def _point_write(self, item: WriteItem) -> None:
-        pk = pkmod.to_sdk(item.pk, hierarchical=self.hierarchical)
+        pk = sdk_value(item.pk, hierarchical=self.hierarchical)
         call: Callable[[], t.Any]
         while True:
             if item.action == "delete":

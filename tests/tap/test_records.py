@@ -1,34 +1,10 @@
-"""Unit tests for document -> record shaping and the synthesized partition key (pure)."""
+"""Unit tests for document -> record shaping (pure); the key itself: tests/shared/test_partition_key.py."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
-from cosmosdb_shared.partition_key import path_parts
-from tap_cosmosdb.records import (
-    change_to_record,
-    document_to_record,
-    partition_key_json,
-)
-
-
-@pytest.mark.parametrize(
-    ("doc", "paths", "expected"),
-    [
-        ({"pk": "AA"}, ["/pk"], '["AA"]'),
-        ({"pk": 5}, ["/pk"], "[5]"),
-        ({"pk": None}, ["/pk"], "[null]"),
-        ({"other": 1}, ["/pk"], "[{}]"),
-        ({"t": "t1", "u": "u1"}, ["/t", "/u"], '["t1","u1"]'),
-        ({"a": {"b": "x"}}, ["/a/b"], '["x"]'),
-        ({"a": "not-an-object"}, ["/a/b"], "[{}]"),
-        ({"pk": "é"}, ["/pk"], '["\\u00e9"]'),
-    ],
-)
-def test_partition_key_json(doc, paths, expected):
-    assert partition_key_json(doc, paths) == expected
+from tap_cosmosdb.records import change_to_record, document_to_record
 
 
 def test_document_to_record_drops_account_internals_and_keeps_versioning_fields():
@@ -52,12 +28,6 @@ def test_document_to_record_drops_account_internals_and_keeps_versioning_fields(
         "_sdc_partition_key": '["p"]',
     }
     assert "_rid" in doc  # input untouched
-
-
-def test_quoted_path_members():
-    assert path_parts('/"odd name"/x') == ["odd name", "x"]
-    with pytest.raises(ValueError):
-        path_parts("pk")
 
 
 def test_delete_becomes_record_with_key_and_deleted_at():
@@ -87,19 +57,3 @@ def test_create_and_replace_carry_current_image():
     }
     record = change_to_record(item, ["/pk"])
     assert record == {"id": "2", "pk": "p", "v": 1, "_sdc_partition_key": '["p"]', "_lsn": 4}
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["AA", "", "é", "日本", "😀", "\ud800", '"q\\/', "\x00\x1f\x7f", "a\u2028b", 0, -7, 2**70],
-)
-@pytest.mark.parametrize("path", ["/pk", "/a/b"])
-def test_single_path_key_matches_json_dumps_exactly(value, path):
-    document: dict = {}
-    node = document
-    parts = path_parts(path)
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
-    assert partition_key_json(document, [path]) == json.dumps([value], separators=(",", ":"))
-    assert partition_key_json(document, [path]).isascii()

@@ -18,6 +18,7 @@ import pytest
 from azure.cosmos import PartitionKey
 
 from cosmosdb_emulator import Emulator
+from cosmosdb_shared.partition_key import PartitionKeyDefinition
 from tap_cosmosdb.change_feed import FeedRange
 from tap_cosmosdb.continuation import clamp_token, decode_token
 from tap_cosmosdb.epk import EpkHasher
@@ -143,12 +144,12 @@ def test_shard_feed_ranges_intersect_physical_ranges():
 
 
 def test_epk_hasher_matches_published_vectors():
-    flat = EpkHasher({"paths": ["/pk"], "kind": "Hash", "version": 2})
+    flat = EpkHasher(PartitionKeyDefinition.for_paths(["/pk"]))
     assert flat.of_header('["x"]') == "11E3F358618BE9AA5BAFF4C7C74F0716"
     assert flat.of_values([1]) == "20CD98B339BA78A5D0CF6953B87070B0"
     assert flat.of_header("[null]") == "378867E4430E67857ACE5C908374FE16"
     assert flat.of_header("[{}]") == "11622DAA78F835834610ABE56EFF5CB5"
-    hpk = EpkHasher({"paths": ["/a", "/b", "/c"], "kind": "MultiHash", "version": 2})
+    hpk = EpkHasher(PartitionKeyDefinition.for_paths(["/a", "/b", "/c"]))
     assert hpk.of_header('["t1","u1","v1"]') == (
         "3D48BB14DA9D090D22112C96695028B6"
         "2A947C94F6E254B945CEBC3196C9897C"

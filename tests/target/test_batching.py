@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from target_cosmosdb import partition_key as pkmod
+from cosmosdb_shared.partition_key import UNDEFINED, group_key
 from target_cosmosdb.batching import (
     MAX_BATCH_BYTES,
     WriteItem,
@@ -26,9 +26,7 @@ def test_dedupe_last_wins_and_counts():
 
 
 def test_dedupe_same_id_in_different_partitions_is_kept():
-    unique, dropped = dedupe(
-        [item("a", ("p1",)), item("a", ("p2",)), item("a", (pkmod.UNDEFINED,))]
-    )
+    unique, dropped = dedupe([item("a", ("p1",)), item("a", ("p2",)), item("a", (UNDEFINED,))])
     assert dropped == 0
     assert len(unique) == 3
 
@@ -43,11 +41,11 @@ def test_group_by_full_hierarchical_key():
         item("1", ("t1", "u1")),
         item("2", ("t1", "u2")),
         item("3", ("t1", "u1")),
-        item("4", ("t1", pkmod.UNDEFINED)),
+        item("4", ("t1", UNDEFINED)),
     ]
     groups = group_by_partition(items)
     assert sorted(len(g) for g in groups.values()) == [1, 1, 2]
-    assert [i.doc_id for i in groups[pkmod.group_key(("t1", "u1"))]] == ["1", "3"]
+    assert [i.doc_id for i in groups[group_key(("t1", "u1"))]] == ["1", "3"]
 
 
 def test_chunk_by_operation_count():
