@@ -36,7 +36,10 @@ HASH_V2_SPACE_END = 0x40 << 120
 
 
 class ShardSettingError(ValueError):
-    """``shard_count`` / ``shard_index`` are invalid, or the state belongs to another layout."""
+    """``shard_count`` / ``shard_index`` are invalid, or the state belongs to another layout.
+
+    The settings themselves are parsed by :class:`tap_cosmosdb.settings.TapSettings`.
+    """
 
 
 @dataclass(frozen=True)
@@ -50,32 +53,6 @@ class ShardLayout:
 
     index: int = 0
     count: int = 1
-
-    @classmethod
-    def from_config(cls, config: t.Mapping[str, t.Any]) -> ShardLayout:
-        """Read and validate the ``shard_count`` and ``shard_index`` settings.
-
-        Args:
-            config: The tap configuration.
-
-        Returns:
-            The layout (``0 of 1`` when neither setting is given).
-
-        Raises:
-            ShardSettingError: If ``shard_count`` is not an integer ``>= 1`` or ``shard_index`` is
-                not an integer with ``0 <= shard_index < shard_count`` (one line naming the
-                setting).
-        """
-        count = _as_int(config.get("shard_count"), "shard_count", default=1)
-        if count < 1:
-            raise ShardSettingError(f"Setting 'shard_count' must be at least 1, not {count}")
-        index = _as_int(config.get("shard_index"), "shard_index", default=0)
-        if not 0 <= index < count:
-            raise ShardSettingError(
-                f"Setting 'shard_index' must be between 0 and shard_count - 1 = {count - 1}, "
-                f"not {index}"
-            )
-        return cls(index=index, count=count)
 
     @classmethod
     def from_state(cls, value: t.Any) -> ShardLayout | None:
@@ -110,20 +87,6 @@ class ShardLayout:
 
     def __str__(self) -> str:
         return f"shard {self.index} of {self.count}"
-
-
-def _as_int(value: t.Any, name: str, *, default: int) -> int:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        raise ShardSettingError(f"Setting '{name}' must be an integer, not {value!r}")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ShardSettingError(f"Setting '{name}' must be an integer, not {value!r}") from None
-    if isinstance(value, float) and number != value:
-        raise ShardSettingError(f"Setting '{name}' must be an integer, not {value!r}")
-    return number
 
 
 def boundary(index: int, count: int) -> str:

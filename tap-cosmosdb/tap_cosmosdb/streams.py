@@ -79,13 +79,13 @@ from tap_cosmosdb.records import (
     document_to_record,
 )
 from tap_cosmosdb.schema_inference import (
-    DEFAULT_MAX_OBJECT_PROPERTIES,
     FREE_OBJECT,
     fit_record,
     is_datetime,
     is_inferred,
     unmarked,
 )
+from tap_cosmosdb.settings import TapSettings
 from tap_cosmosdb.shapes import ShapeVerdicts, record_shape
 from tap_cosmosdb.shards import ShardLayout, ShardSettingError, shard_feed_ranges
 
@@ -106,8 +106,6 @@ REPLICATION_KEY = "_ts"
 PHASE_SNAPSHOT = "snapshot"
 PHASE_CHANGES = "changes"
 
-#: Setting ``schema_mode`` value emitting each document as one JSON property.
-SCHEMA_MODE_DOCUMENT = "document"
 #: Stream state key holding the declared top-level property nodes (see ``declare_from_state``).
 DECLARED_SCHEMA_KEY = "declared_schema"
 #: At most this many SCHEMA changes (new properties) per stream and run; later ones are rescued.
@@ -181,6 +179,8 @@ class CosmosContainerStream(StreamHooks):
         """
         super().__init__(tap, schema=schema, name=str(container_properties["id"]))
         self._cosmos_tap = tap
+        #: The tap's settings (parsed once by the tap).
+        self.settings: TapSettings = tap.settings
         self.container = container
         self.container_rid: str | None = container_properties.get("_rid")
         self._partition_key_definition = PartitionKeyDefinition.from_resource(
@@ -200,10 +200,8 @@ class CosmosContainerStream(StreamHooks):
         #: Top-level properties whose declaration is kept in state (not pinned by the catalog).
         self._tracked: set[str] = set()
         self._schema_changes_left = MAX_SCHEMA_CHANGES_PER_RUN
-        self._max_object_properties = int(
-            self.config.get("max_object_properties") or DEFAULT_MAX_OBJECT_PROPERTIES
-        )
-        self.document_mode = self.config.get("schema_mode") == SCHEMA_MODE_DOCUMENT
+        self._max_object_properties = self.settings.max_object_properties
+        self.document_mode = self.settings.document_mode
         self._note_datetime_properties()
         #: Feed ranges (LOG_BASED) read up to the present at least once in this run.
         self.ranges_caught_up: set[str] = set()
@@ -244,7 +242,7 @@ class CosmosContainerStream(StreamHooks):
         Returns:
             The counter.
         """
-        interval = self._cosmos_tap.progress_interval
+        interval = self.settings.progress_interval_seconds
         if interval > 0:
             kwargs["log_interval"] = interval
         # singer-sdk asks for the counter once at the start of each pass over the partitions;
@@ -381,8 +379,7 @@ class CosmosContainerStream(StreamHooks):
             # A shard reads one slice of the container: a loader would retire the rows of
             # every other slice.
             return False
-        value = self.config.get("emit_activate_version_messages")
-        return True if value is None else bool(value)
+        return self.settings.emit_activate_version_messages
 
     def hold_activate_version(self, version: int) -> bool:
         """Hold ACTIVATE_VERSION back until every record of the stream has been emitted.
@@ -423,7 +420,7 @@ class CosmosContainerStream(StreamHooks):
     @property
     def shard(self) -> ShardLayout:
         """This process's shard layout (settings ``shard_index`` / ``shard_count``)."""
-        return self._cosmos_tap.shard_layout
+        return self.settings.shard
 
     @property
     def is_sorted(self) -> bool:
@@ -479,8 +476,7 @@ class CosmosContainerStream(StreamHooks):
                 f"Stream '{self.name}': replication key '{self.replication_key}' is not "
                 "supported; INCREMENTAL uses '_ts'"
             )
-        queries = self.config.get("queries") or {}
-        if self.name in queries and method != FULL_TABLE:
+        if self.name in self.settings.queries and method != FULL_TABLE:
             raise StreamSettingError(
                 f"Setting 'queries' has a query for stream '{self.name}', which is replicated "
                 f"{method}; queries apply to FULL_TABLE streams only (set the stream's "
@@ -536,7 +532,7 @@ class CosmosContainerStream(StreamHooks):
             ``[{"range_min": ..., "range_max": ...}, ...]`` (see :meth:`range_contexts`), or None
             for query-based methods and parallel reads.
         """
-        if self.replication_method != LOG_BASED or self._cosmos_tap.max_parallel_ranges > 1:
+        if self.replication_method != LOG_BASED or self.settings.max_parallel_ranges > 1:
             return None
         return self.range_contexts()
 
@@ -775,7 +771,7 @@ class CosmosContainerStream(StreamHooks):
         return f"{self.name}|{fr}"
 
     def _start_from(self) -> t.Any:
-        return self._cosmos_tap.start_from
+        return self.settings.start_from
 
     def _check_stored_token(self, token: str, fr: FeedRange) -> None:
         try:
@@ -833,7 +829,7 @@ class CosmosContainerStream(StreamHooks):
             continuation=token,
             start_from=start_from,
             mode=mode,
-            page_size=int(self.config.get("page_size") or 1000),
+            page_size=self.settings.page_size,
             meter=self._cosmos_tap.meter,
             scope=scope,
             stats=stats,
@@ -866,7 +862,7 @@ class CosmosContainerStream(StreamHooks):
             self.range_stats.setdefault(self._scope(fr), ReaderStats())
         states: dict[FeedRange, dict[str, t.Any]] = {}
         tap = self._cosmos_tap
-        workers = tap.max_parallel_ranges
+        workers = self.settings.max_parallel_ranges
 
         def run(fr: FeedRange, worker: WorkerConnection) -> Iterator[_RangeStep]:
             return iter(self._range_steps(fr, start[fr], worker.container(self.name)))
@@ -927,7 +923,7 @@ class CosmosContainerStream(StreamHooks):
         Raises:
             StreamSettingError: If the bookmark was written in another ``change_feed_mode``.
         """
-        mode = str(self.config.get("change_feed_mode") or LATEST_VERSION)
+        mode = self.settings.change_feed_mode
         stored_mode = state.get("mode")
         if stored_mode and stored_mode != mode:
             raise StreamSettingError(
@@ -1092,7 +1088,7 @@ class CosmosContainerStream(StreamHooks):
             container=self.container,
             query=query,
             parameters=parameters,
-            page_size=int(self.config.get("page_size") or 1000),
+            page_size=self.settings.page_size,
             meter=self._cosmos_tap.meter,
             scope=f"{self.name}|query",
             feed_range=self.shard.feed_range.to_sdk() if self.shard.sharded else None,
@@ -1101,8 +1097,9 @@ class CosmosContainerStream(StreamHooks):
         return reader
 
     def _read_full_table(self) -> Iterable[dict[str, t.Any]]:
-        queries = self.config.get("queries") or {}
-        query = build_full_table_query(queries.get(self.name), self._selected_top_level())
+        query = build_full_table_query(
+            self.settings.queries.get(self.name), self._selected_top_level()
+        )
         self.logger.info("Stream '%s': FULL_TABLE query: %s", self.name, query)
         for records in self._query_records(self._query_reader(query, [])):
             if self._direct:
@@ -1125,7 +1122,7 @@ class CosmosContainerStream(StreamHooks):
             for page in reader.pages():
                 yield [document_to_record(doc, paths) for doc in page]
 
-        if self._cosmos_tap.max_parallel_ranges > 1:
+        if self.settings.max_parallel_ranges > 1:
             return prefetch(produce, depth=2)
         return produce()
 

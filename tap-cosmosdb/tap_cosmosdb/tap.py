@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime
 import fnmatch
+import functools
 import gc
 import logging
 import threading
@@ -14,7 +14,6 @@ import click
 from azure.core.exceptions import AzureError
 from azure.cosmos.exceptions import CosmosHttpResponseError
 from singer_sdk import Tap
-from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, MappingError
 from singer_sdk.helpers.capabilities import TapCapabilities
@@ -25,12 +24,10 @@ from cosmosdb_shared import (
     RequestChargeMeter,
     build_client,
     check_connection,
-    connection_properties,
     describe_error,
 )
 from cosmosdb_shared.cli import CommandShell, quiet_azure_logging
 from tap_cosmosdb import __version__
-from tap_cosmosdb.change_feed import ALL_VERSIONS_AND_DELETES, LATEST_VERSION
 from tap_cosmosdb.compat import (
     prepare_sync,
     reset_progress_markers,
@@ -47,40 +44,25 @@ from tap_cosmosdb.records import (
     PARTITION_KEY_PROPERTY,
     RESCUED_DATA_PROPERTY,
 )
-from tap_cosmosdb.schema_inference import (
-    DEFAULT_MAX_OBJECT_PROPERTIES,
-    FREE_OBJECT,
-    infer_schema,
-    mark_inferred,
+from tap_cosmosdb.schema_inference import FREE_OBJECT, infer_schema, mark_inferred
+from tap_cosmosdb.settings import (
+    SCHEMA_MODE_DOCUMENT,
+    SCHEMA_MODE_TYPED,
+    TapSettingError,
+    TapSettings,
+    tap_properties,
 )
 from tap_cosmosdb.shards import ShardLayout, ShardSettingError
-from tap_cosmosdb.streams import (
-    LOG_BASED,
-    SCHEMA_MODE_DOCUMENT,
-    CosmosContainerStream,
-    StreamSettingError,
-)
+from tap_cosmosdb.streams import LOG_BASED, CosmosContainerStream, StreamSettingError
 
 if t.TYPE_CHECKING:
     from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy
 
 logger = logging.getLogger("tap-cosmosdb")
 
-#: Values of the ``schema_mode`` setting.
-SCHEMA_MODE_TYPED = "typed"
-#: Default of ``progress_interval_seconds``.
-DEFAULT_PROGRESS_INTERVAL = 30.0
-#: Default of ``poll_interval_seconds``.
-DEFAULT_POLL_INTERVAL = 1.0
-#: Default of ``max_parallel_ranges``.
-DEFAULT_MAX_PARALLEL_RANGES = 4
 #: Allocations between two collections of the cyclic collector's young generation during a run
 #: (CPython's default is 700; see ``gc.set_threshold``).
 GC_YOUNG_THRESHOLD = 50_000
-
-
-class TapSettingError(ValueError):
-    """A tap setting has an invalid value (one-line message naming the setting)."""
 
 
 #: Errors reported as one line on stderr with exit code 1 (no traceback).
@@ -94,34 +76,6 @@ ONE_LINE_ERRORS: tuple[type[Exception], ...] = (
     AzureError,
     MappingError,
 )
-
-
-def parse_start_from(value: t.Any) -> str | datetime.datetime:
-    """Parse the ``start_from`` setting.
-
-    Args:
-        value: ``"Beginning"``, ``"Now"`` or an ISO-8601 timestamp (naive means UTC).
-
-    Returns:
-        ``"Beginning"``, ``"Now"`` or an aware ``datetime``.
-
-    Raises:
-        TapSettingError: On any other value.
-    """
-    if value is None or str(value).strip().lower() == "beginning":
-        return "Beginning"
-    text = str(value).strip()
-    if text.lower() == "now":
-        return "Now"
-    try:
-        parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise TapSettingError(
-            f"Setting 'start_from' must be 'Beginning', 'Now' or an ISO-8601 timestamp, not {text!r}"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed
 
 
 def stream_schema(
@@ -252,165 +206,8 @@ class TapCosmosDB(Tap):
         TapCapabilities.TEST,
     ]
 
-    config_jsonschema = th.PropertiesList(
-        *connection_properties(),
-        th.Property(
-            "containers",
-            th.ArrayType(th.StringType),
-            description=(
-                "Container names or glob patterns (`orders*`) to replicate, one stream each. "
-                "Default: every container of `database`."
-            ),
-        ),
-        th.Property(
-            "start_from",
-            th.StringType,
-            default="Beginning",
-            description=(
-                "Where a LOG_BASED stream starts reading a feed range that has no bookmark yet: "
-                "`Beginning` (all retained changes), `Now` (only later changes) or an ISO-8601 "
-                "timestamp such as `2026-01-01T00:00:00Z`. Ignored once a range has a bookmark."
-            ),
-        ),
-        th.Property(
-            "change_feed_mode",
-            th.StringType,
-            default=LATEST_VERSION,
-            allowed_values=[LATEST_VERSION, ALL_VERSIONS_AND_DELETES],
-            description=(
-                "`LatestVersion`: the latest version of each changed document (deletes are not "
-                "seen). `AllVersionsAndDeletes`: every create/replace plus deletes, emitted as "
-                "records with `_sdc_deleted_at`; needs continuous backup on the account; the "
-                "first run of each range snapshots the range, then follows the feed."
-            ),
-        ),
-        th.Property(
-            "page_size",
-            th.IntegerType(minimum=1),
-            default=1000,
-            description="Items per request (`x-ms-max-item-count`) for change-feed and query reads.",
-        ),
-        th.Property(
-            "max_parallel_ranges",
-            th.IntegerType(minimum=1),
-            default=DEFAULT_MAX_PARALLEL_RANGES,
-            description=(
-                "LOG_BASED: feed ranges read at once, each by its own thread and connection, "
-                "each fetching its next page while the previous one is written. Records and "
-                "STATE are written by one thread, a range's bookmark after its page's records. "
-                "At most twice this many pages (of `page_size` items) wait in memory, plus one "
-                "per thread. 1 reads the ranges one after another without prefetching."
-            ),
-        ),
-        th.Property(
-            "schema_sample_size",
-            th.IntegerType(minimum=0),
-            default=1000,
-            description=(
-                "Documents sampled per container to declare its properties at discovery. Once "
-                "declared (kept in the stream's state), a property's type never changes; a "
-                "property first seen later is declared then (a new SCHEMA message), and a value "
-                "that does not fit its type goes to `_sdc_rescued_data`. See docs/tap.md, "
-                "'Records and schema'."
-            ),
-        ),
-        th.Property(
-            "schema_mode",
-            th.StringType,
-            default=SCHEMA_MODE_TYPED,
-            allowed_values=[SCHEMA_MODE_TYPED, SCHEMA_MODE_DOCUMENT],
-            description=(
-                "`typed`: one property per top-level document member, typed from the sample "
-                "(values that do not fit go to `_sdc_rescued_data`). `document`: only `id`, "
-                "`_sdc_partition_key`, `_ts`, `_lsn` (and `_sdc_deleted_at`) plus `document`, "
-                "the whole item as one JSON object: a schema that never changes."
-            ),
-        ),
-        th.Property(
-            "max_object_properties",
-            th.IntegerType(minimum=1),
-            default=DEFAULT_MAX_OBJECT_PROPERTIES,
-            description=(
-                "An object with more distinct keys than this (across the sample, or as new keys "
-                "arrive) is declared a map: one free-form JSON property, never widened key by "
-                "key. Objects whose keys look like data (dates, numbers, ids) are maps anyway."
-            ),
-        ),
-        th.Property(
-            "queries",
-            th.ObjectType(additional_properties=th.StringType),
-            description=(
-                "Per-container SQL for FULL_TABLE streams, e.g. "
-                '`{"flights": "SELECT * FROM c WHERE c.year = 2013"}`. Default `SELECT * FROM c` '
-                "(with the selected properties pushed into the projection). An entry for a "
-                "LOG_BASED or INCREMENTAL stream, or for no stream, is an error."
-            ),
-        ),
-        th.Property(
-            "max_run_seconds",
-            th.NumberType(minimum=0),
-            description=(
-                "Stop reading after this many seconds (checked between pages; the last STATE "
-                "covers everything emitted). Set it, or `idle_exit_seconds`, to keep polling the "
-                "change feed; with neither, the tap stops once every range is caught up."
-            ),
-        ),
-        th.Property(
-            "idle_exit_seconds",
-            th.NumberType(minimum=0),
-            description=(
-                "Keep polling the change feed and stop once no change has arrived for this many "
-                "seconds."
-            ),
-        ),
-        th.Property(
-            "poll_interval_seconds",
-            th.NumberType(minimum=0),
-            default=1.0,
-            description="Pause between polling rounds when polling (seconds).",
-        ),
-        th.Property(
-            "progress_interval_seconds",
-            th.NumberType(minimum=0),
-            default=30,
-            description=(
-                "Seconds between progress reports: per stream, a log line with records so far, "
-                "records/s, feed ranges caught up of total (LOG_BASED), RU, requests and "
-                "throttles, plus METRIC points of the increase since the previous report "
-                "(singer-sdk's `record_count` uses the same interval). 0 turns them off."
-            ),
-        ),
-        th.Property(
-            "emit_activate_version_messages",
-            th.BooleanType,
-            default=True,
-            description=(
-                "FULL_TABLE streams emit an `ACTIVATE_VERSION` message (version: the run's "
-                "start, epoch seconds) after their last record, once the whole container was "
-                "read; the records carry the same `version`. Loaders that honour it (e.g. "
-                "target-postgres with `hard_delete`) remove the rows of older versions, i.e. "
-                "documents deleted since the last full table run. A failed run sends none. "
-                "LOG_BASED and INCREMENTAL streams, and sharded runs (`shard_count` > 1: each "
-                "shard reads only a slice), never emit it."
-            ),
-        ),
-        th.Property(
-            "shard_count",
-            th.IntegerType(minimum=1),
-            default=1,
-            description=(
-                "Number of tap processes sharing each container (scale-out). Shard i of N reads "
-                "the EPK slice [i/N, (i+1)/N) of every selected container; run N processes with "
-                "shard_index 0..N-1, each with its own state. See docs/scaling-out.md."
-            ),
-        ),
-        th.Property(
-            "shard_index",
-            th.IntegerType(minimum=0),
-            default=0,
-            description="This process's shard, 0 to shard_count - 1.",
-        ),
-    ).to_dict()
+    #: The settings, declared with their typed form in :mod:`tap_cosmosdb.settings`.
+    config_jsonschema = tap_properties().to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         """Create the tap; see ``singer_sdk.Tap``.
@@ -449,31 +246,24 @@ class TapCosmosDB(Tap):
             self.shell.protect(self.config)
             self._redaction_installed = True
 
-    @property
-    def shard_layout(self) -> ShardLayout:
-        """The validated ``shard_index`` / ``shard_count`` settings.
+    @functools.cached_property
+    def settings(self) -> TapSettings:
+        """The settings, parsed once from the configuration on first use.
+
+        First used by discovery, after singer-sdk validated the configuration against
+        ``config_jsonschema``; every module reads settings from here.
 
         Raises:
-            ShardSettingError: On an invalid value (one line naming the setting).
+            TapSettingError: On an invalid value (one line naming the setting).
+            ShardSettingError: On an invalid ``shard_count`` / ``shard_index``.
+            CosmosConnectionError: On missing or contradictory connection settings.
         """
-        return ShardLayout.from_config(self.config)
+        return TapSettings.from_config(self.config)
 
     @property
-    def start_from(self) -> str | datetime.datetime:
-        """The parsed ``start_from`` setting."""
-        return parse_start_from(self.config.get("start_from"))
-
-    @property
-    def progress_interval(self) -> float:
-        """Seconds between progress reports (setting ``progress_interval_seconds``; 0 = off)."""
-        value = self.config.get("progress_interval_seconds")
-        return DEFAULT_PROGRESS_INTERVAL if value is None else float(value)
-
-    @property
-    def max_parallel_ranges(self) -> int:
-        """Feed ranges read at once (setting ``max_parallel_ranges``; 1 = one after another)."""
-        value = self.config.get("max_parallel_ranges")
-        return DEFAULT_MAX_PARALLEL_RANGES if value is None else max(1, int(value))
+    def shard_layout(self) -> ShardLayout:
+        """This process's shard (settings ``shard_index`` / ``shard_count``)."""
+        return self.settings.shard
 
     @staticmethod
     def reports_as_one_line(exc: BaseException) -> bool:
@@ -498,21 +288,16 @@ class TapCosmosDB(Tap):
             TapSettingError: If ``database`` is empty or holds a character ids cannot contain.
         """
         if self._database is None:
-            name = str(self.config["database"])
-            if not name.strip() or any(ch in name for ch in "/\\?#"):
-                # azure-cosmos builds the resource link from the name and raises a bare
-                # ValueError for these.
-                raise TapSettingError(
-                    f"Setting 'database' must be a database name (not empty, without / \\ ? #), "
-                    f"not {name!r}"
-                )
+            settings = self.settings
             self._install_redaction()
             self._client = self._new_client()
-            self._database = check_connection(self._client, str(self.config["database"]))
+            self._database = check_connection(self._client, settings.database)
         return self._database
 
     def _new_client(self) -> CosmosClient:
-        return build_client(self.config, meter=self.meter, user_agent=f"tap-cosmosdb/{__version__}")
+        return build_client(
+            self.settings.connection, meter=self.meter, user_agent=f"tap-cosmosdb/{__version__}"
+        )
 
     def acquire_worker(self) -> WorkerConnection:
         """A client of its own for one thread reading the change feed.
@@ -528,7 +313,7 @@ class TapCosmosDB(Tap):
         with self._workers_lock:
             worker = self._spare_workers.pop() if self._spare_workers else None
         if worker is None:
-            worker = WorkerConnection(self._new_client(), str(self.config["database"]))
+            worker = WorkerConnection(self._new_client(), self.settings.database)
             # The new client's start-up health check must not outlive a run that ends now.
             wait_for_endpoint_refresh()
         return worker
@@ -545,7 +330,7 @@ class TapCosmosDB(Tap):
     # Discovery --------------------------------------------------------------------------
 
     def _wanted(self, name: str) -> bool:
-        patterns = self.config.get("containers")
+        patterns = self.settings.containers
         if not patterns:
             return True
         return any(fnmatch.fnmatchcase(name, p) for p in patterns)
@@ -575,15 +360,12 @@ class TapCosmosDB(Tap):
             TapSettingError: On an invalid ``start_from``, or a ``containers`` setting that
                 names no container.
         """
-        parse_start_from(self.config.get("start_from"))
-        ShardLayout.from_config(self.config)
+        settings = self.settings
         database = self.database
-        sample_size = int(self.config.get("schema_sample_size", 1000))
-        schema_mode = str(self.config.get("schema_mode") or SCHEMA_MODE_TYPED)
-        max_object_properties = int(
-            self.config.get("max_object_properties") or DEFAULT_MAX_OBJECT_PROPERTIES
-        )
-        deletes = self.config.get("change_feed_mode") == ALL_VERSIONS_AND_DELETES
+        sample_size = settings.schema_sample_size
+        schema_mode = settings.schema_mode
+        max_object_properties = settings.max_object_properties
+        deletes = settings.deletes
         streams: list[CosmosContainerStream] = []
         containers = list(database.list_containers())
         for props in containers:
@@ -622,10 +404,10 @@ class TapCosmosDB(Tap):
             TapSettingError: If no container matches, or a name without glob characters is not
                 a container of the database.
         """
-        patterns = [str(p) for p in self.config.get("containers") or []]
+        patterns = list(self.settings.containers)
         if not patterns:
             return
-        database = self.config["database"]
+        database = self.settings.database
         existing = ", ".join(sorted(names)[:20]) + (", …" if len(names) > 20 else "")
         existing = existing or "none"
         unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(n, p) for n in names)]
@@ -651,22 +433,16 @@ class TapCosmosDB(Tap):
 
     def deadline_passed(self) -> bool:
         """Tell whether ``max_run_seconds`` has elapsed since the tap started."""
-        limit = self.config.get("max_run_seconds")
-        return limit is not None and time.monotonic() - self._started >= float(limit)
+        limit = self.settings.max_run_seconds
+        return limit is not None and time.monotonic() - self._started >= limit
 
     def note_activity(self) -> None:
         """Record that a change arrived (resets the ``idle_exit_seconds`` clock)."""
         self._last_activity = time.monotonic()
 
-    def _polling(self) -> bool:
-        return (
-            self.config.get("idle_exit_seconds") is not None
-            or self.config.get("max_run_seconds") is not None
-        )
-
     def _idle_passed(self) -> bool:
-        limit = self.config.get("idle_exit_seconds")
-        return limit is not None and time.monotonic() - self._last_activity >= float(limit)
+        limit = self.settings.idle_exit_seconds
+        return limit is not None and time.monotonic() - self._last_activity >= limit
 
     # singer-sdk marks sync_all final; it is replaced (as a copy plus polling and metrics) because
     # the polling rounds must run after the first pass and before the end-of-run summary.
@@ -686,11 +462,11 @@ class TapCosmosDB(Tap):
         # every full collection: they are frozen, and the young generation is scanned less often.
         gc.freeze()
         gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
-        for name in self.config.get("queries") or {}:
+        for name in self.settings.queries:
             if name not in self.streams:
                 raise TapSettingError(
                     f"Setting 'queries' has a query for '{name}', which is not a stream of "
-                    f"database '{self.config['database']}' (streams: "
+                    f"database '{self.settings.database}' (streams: "
                     f"{', '.join(sorted(self.streams)) or 'none'})"
                 )
         for stream in self.streams.values():
@@ -708,7 +484,8 @@ class TapCosmosDB(Tap):
             if stream not in selected:
                 self.logger.info("Skipping deselected stream '%s'.", stream.name)
         progress = ProgressReporter(
-            [s for s in selected if isinstance(s, CosmosContainerStream)], self.progress_interval
+            [s for s in selected if isinstance(s, CosmosContainerStream)],
+            self.settings.progress_interval_seconds,
         )
         with progress:
             for stream in selected:
@@ -719,7 +496,7 @@ class TapCosmosDB(Tap):
                     stream.finish_full_table()
                 stream.finalize_state_progress_markers()
 
-            if self._polling():
+            if self.settings.polling:
                 self._poll([s for s in selected if s.replication_method == LOG_BASED], progress)
 
         for stream in self.streams.values():
@@ -729,8 +506,7 @@ class TapCosmosDB(Tap):
                 emit_stream_metrics(stream, self.meter)
 
     def _poll(self, streams: list[t.Any], progress: ProgressReporter) -> None:
-        value = self.config.get("poll_interval_seconds")
-        interval = DEFAULT_POLL_INTERVAL if value is None else max(float(value), 0.0)
+        interval = self.settings.poll_interval_seconds
         if not streams:
             return
         while not self.deadline_passed() and not self._idle_passed():

@@ -10,7 +10,11 @@ import subprocess
 
 import pytest
 
+from cosmosdb_shared.settings import ConnectionSettings, connection_properties
+from tap_cosmosdb.settings import TapSettingError, TapSettings
+from tap_cosmosdb.tap import TapCosmosDB
 from tests.conftest import executable
+from tests.shared.settings_check import default_mismatches
 from tests.tap.conftest import seed
 from tests.tap.test_query_reader import set_method
 
@@ -214,3 +218,76 @@ def test_zero_poll_interval_is_allowed(tap_env):
     run = tap_env.run(tap_env.config(poll_interval_seconds=0, idle_exit_seconds=0.5))
     assert run.returncode == 0, run.stderr[-2000:]
     assert len(run.records("items")) == 3
+
+
+# Typed settings (parsed once) ------------------------------------------------------------------
+
+CONNECTION = {"database": "d", "account_endpoint": "http://h/", "account_key": "a2V5"}
+
+
+def own_settings_schema() -> dict:
+    """The tap's settings schema minus the shared connection settings."""
+    shared = {prop.name for prop in connection_properties()}
+    props = TapCosmosDB.config_jsonschema["properties"]
+    return {"properties": {k: v for k, v in props.items() if k not in shared}}
+
+
+def test_typed_settings_defaults_are_the_schema_defaults():
+    schema = own_settings_schema()
+    assert default_mismatches(TapSettings, schema) == []
+    # Every field but the connection is a declared setting.
+    fields = set(TapSettings.__dataclass_fields__) - {"connection"}
+    assert fields == set(schema["properties"])
+
+
+def test_unset_settings_parse_to_the_declared_defaults():
+    settings = TapSettings.from_config(CONNECTION)
+    props = TapCosmosDB.config_jsonschema["properties"]
+    for name in TapSettings.__dataclass_fields__:
+        if "default" in props.get(name, {}):
+            assert getattr(settings, name) == props[name]["default"], name
+    assert settings.connection == ConnectionSettings.from_config(CONNECTION)
+    assert (settings.shard.index, settings.shard.count) == (0, 1)
+    assert not settings.polling
+    assert settings.queries == {}
+
+
+def test_given_settings_are_parsed_to_their_types():
+    settings = TapSettings.from_config(
+        {
+            **CONNECTION,
+            "start_from": "2026-01-02T03:04:05",
+            "page_size": "7",
+            "idle_exit_seconds": 2,
+            "containers": ["a*", "b"],
+            "change_feed_mode": "AllVersionsAndDeletes",
+            "schema_mode": "document",
+        }
+    )
+    assert settings.start_from.isoformat() == "2026-01-02T03:04:05+00:00"
+    assert settings.page_size == 7
+    assert settings.idle_exit_seconds == 2.0
+    assert settings.polling
+    assert settings.containers == ("a*", "b")
+    assert settings.deletes
+    assert settings.document_mode
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"page_size": 0}, "Setting 'page_size' must be at least 1, not 0"),
+        ({"max_parallel_ranges": "x"}, "Setting 'max_parallel_ranges' must be an integer, not 'x'"),
+        (
+            {"schema_mode": "tables"},
+            "Setting 'schema_mode' must be one of typed, document, not 'tables'",
+        ),
+        ({"containers": "items"}, "Setting 'containers' must be a list of names, not 'items'"),
+    ],
+)
+def test_typed_settings_refuse_with_one_line_naming_the_setting(config, message):
+    # The CLI's JSON-schema validation refuses these first; the typed parse refuses them too
+    # for a configuration that was not validated (e.g. ``validate_config=False``).
+    with pytest.raises(TapSettingError) as info:
+        TapSettings.from_config({**CONNECTION, **config})
+    assert str(info.value) == message

@@ -22,7 +22,8 @@ from cosmosdb_shared.partition_key import PartitionKeyDefinition
 from tap_cosmosdb.change_feed import FeedRange
 from tap_cosmosdb.continuation import clamp_token, decode_token
 from tap_cosmosdb.epk import EpkHasher
-from tap_cosmosdb.shards import ShardLayout, ShardSettingError, shard_feed_ranges, shard_range
+from tap_cosmosdb.settings import TapSettings
+from tap_cosmosdb.shards import ShardSettingError, shard_feed_ranges, shard_range
 from tests.conftest import executable, singer_lines
 from tests.tap.conftest import TapEnv, TapRun
 from tests.tap.test_query_reader import set_method
@@ -207,8 +208,9 @@ def test_clamp_token_narrows_child_ranges_to_the_feed_range():
     ],
 )
 def test_layout_validation(config, message):
+    base = {"database": "d", "account_endpoint": "http://h/", "account_key": "a2V5"}
     with pytest.raises(ShardSettingError, match=message):
-        ShardLayout.from_config(config)
+        TapSettings.from_config({**base, **config})
 
 
 # Against the emulator ------------------------------------------------------------------------
