@@ -116,6 +116,19 @@ def database_rid(conn: sqlite3.Connection, name_or_rid: str, rid_based: bool) ->
     return str(row[0]), str(row[1])
 
 
+def database_texts(conn: sqlite3.Connection) -> list[str]:
+    """Every database's JSON text, oldest first."""
+    return [str(r[0]) for r in conn.execute("SELECT body FROM databases ORDER BY rowid")]
+
+
+def database_text(conn: sqlite3.Connection, db_rid: str) -> str:
+    """A database's JSON text; 404 if missing."""
+    row = conn.execute("SELECT body FROM databases WHERE rid=?", (db_rid,)).fetchone()
+    if row is None:
+        raise not_found("Database")
+    return str(row[0])
+
+
 def create_database(conn: sqlite3.Connection, body: dict[str, Any]) -> str:
     """Insert a database; returns its JSON text. 409 if it exists."""
     db_id = validate_id(body.get("id"), "database")
@@ -425,6 +438,42 @@ def container_info(conn: sqlite3.Connection, db: str, coll: str, rid_based: bool
         version=int(pk.get("version", 2)),
         default_ttl=ttl if isinstance(ttl, int) and not isinstance(ttl, bool) else None,
     )
+
+
+def container_texts(conn: sqlite3.Connection, db_rid: str) -> list[str]:
+    """The JSON texts of a database's containers, oldest first."""
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT body FROM containers WHERE db_rid=? ORDER BY rowid", (db_rid,)
+        )
+    ]
+
+
+def container_names(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """``(database id, container id, container RID)`` of every container."""
+    rows = conn.execute(
+        "SELECT d.id, c.id, c.rid FROM containers c JOIN databases d ON d.rid=c.db_rid"
+    ).fetchall()
+    return [(str(db), str(coll), str(rid)) for db, coll, rid in rows]
+
+
+def container_name(conn: sqlite3.Connection, coll_rid: str) -> tuple[str, str] | None:
+    """``(database id, container id)`` of the container ``coll_rid``, or ``None``."""
+    row = conn.execute(
+        "SELECT d.id, c.id FROM containers c JOIN databases d ON d.rid=c.db_rid WHERE c.rid=?",
+        (coll_rid,),
+    ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def provisioned_rates(conn: sqlite3.Connection) -> list[tuple[str, str, float]]:
+    """``(database id, container id, RU/s)`` of every container with an enforced offer."""
+    rows = conn.execute(
+        "SELECT d.id, c.id, c.throughput FROM containers c"
+        " JOIN databases d ON d.rid=c.db_rid WHERE c.throughput IS NOT NULL"
+    ).fetchall()
+    return [(str(db), str(coll), float(ru)) for db, coll, ru in rows]
 
 
 def container_body(conn: sqlite3.Connection, coll_rid: str) -> str:

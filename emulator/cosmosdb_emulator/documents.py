@@ -12,6 +12,8 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,7 @@ from cosmosdb_emulator.errors import (
     precondition_failed,
 )
 from cosmosdb_emulator.messages import dumps
+from cosmosdb_emulator.storage import Store
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 # Sub-status of a 400 for a body/header partition key mismatch (Cosmos DB REST docs, "HTTP
@@ -70,6 +73,9 @@ class WriteResult:
 
 class Writer:
     """Applies document operations for one container inside one write transaction.
+
+    Open one with :func:`writer` (which persists the LSN counter whatever happens); build one
+    directly only inside a write transaction that calls :meth:`finish` itself.
 
     Args:
         conn: Connection with an open write transaction (``Store.write``).
@@ -131,6 +137,28 @@ class Writer:
     def finish(self) -> None:
         """Persist the container's LSN counter (call before the transaction commits)."""
         self.conn.execute("UPDATE containers SET lsn=? WHERE rid=?", (self.lsn, self.container.rid))
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Apply the block's writes all or none, inside the open transaction.
+
+        If the block raises, its writes are rolled back and the LSN counter is restored (the
+        transaction stays open for the following operations); the exception propagates.
+        """
+        lsn, shared = self.lsn, self._shared_lsn
+        self.conn.execute("SAVEPOINT writer_op")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK TO writer_op")
+            self.conn.execute("RELEASE writer_op")
+            self.lsn, self._shared_lsn = lsn, shared
+            raise
+        self.conn.execute("RELEASE writer_op")
+
+    def read(self, pk: PartitionKey, doc_id: str) -> str | None:
+        """The stored JSON text of a document in this transaction, or ``None``."""
+        return read_document(self.conn, self.container, pk.epk, doc_id)
 
     # ------------------------------------------------------------------ helpers
 
@@ -316,6 +344,34 @@ class Writer:
         return len(rows)
 
 
+ContainerLookup = Callable[[sqlite3.Connection], ContainerInfo]
+"""Finds a container inside the write transaction (e.g. from a request's path)."""
+
+
+@contextmanager
+def writer(store: Store, container: ContainerInfo | ContainerLookup) -> Iterator[Writer]:
+    """A write transaction with a :class:`Writer`; the LSN counter is always persisted.
+
+    The transaction commits when the block ends and rolls back (documents, change log and LSN
+    counter together) when it raises, so the counter never falls behind the LSNs stored.
+
+    Args:
+        store: The emulator's storage.
+        container: The container written to, or a function finding it with the transaction's
+            connection (404 from it rolls back).
+
+    Yields:
+        The writer; its ``conn`` is the transaction's connection.
+    """
+    with store.write() as conn:
+        info = container if isinstance(container, ContainerInfo) else container(conn)
+        w = Writer(conn, info)
+        try:
+            yield w
+        finally:
+            w.finish()
+
+
 def read_document(
     conn: sqlite3.Connection, container: ContainerInfo, epk: str, doc_id: str
 ) -> str | None:
@@ -324,6 +380,17 @@ def read_document(
         "SELECT body FROM docs WHERE coll_rid=? AND epk=? AND id=?", (container.rid, epk, doc_id)
     ).fetchone()
     return None if row is None else str(row[0])
+
+
+def read_document_lsn(
+    conn: sqlite3.Connection, container: ContainerInfo, epk: str, doc_id: str
+) -> tuple[str, int] | None:
+    """The stored JSON text of a document and the LSN of its last write, or ``None``."""
+    row = conn.execute(
+        "SELECT body, lsn FROM docs WHERE coll_rid=? AND epk=? AND id=?",
+        (container.rid, epk, doc_id),
+    ).fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))
 
 
 def find_by_rid(

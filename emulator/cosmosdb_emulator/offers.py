@@ -175,6 +175,15 @@ def all_offers(conn: sqlite3.Connection) -> list[str]:
     return [str(r[0]) for r in conn.execute("SELECT body FROM offers ORDER BY rowid")]
 
 
+def offer_content(conn: sqlite3.Connection, resource_rid: str) -> dict[str, Any] | None:
+    """The ``content`` of a container's or database's offer, or ``None`` without one."""
+    row = conn.execute("SELECT body FROM offers WHERE coll_rid=?", (resource_rid,)).fetchone()
+    if row is None:
+        return None
+    content: dict[str, Any] = json.loads(row[0])["content"]
+    return content
+
+
 def read_offer(conn: sqlite3.Connection, rid: str) -> tuple[str, dict[str, Any]]:
     """``(coll_rid, offer)`` for an offer RID; 404 if there is none."""
     row = conn.execute("SELECT coll_rid, body FROM offers WHERE rid=?", (rid,)).fetchone()

@@ -21,6 +21,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+Connection = sqlite3.Connection
+"""A connection with an open transaction, handed from :class:`Store` to the storage functions."""
+
+StorageError = sqlite3.Error
+"""Raised when the SQLite file cannot be opened or used."""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS databases(

@@ -11,14 +11,16 @@ The sweep runs about once a second, so an item disappears within about a second 
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
 import time
 
 from cosmosdb_emulator import catalog
-from cosmosdb_emulator.documents import Writer
+from cosmosdb_emulator.documents import writer
 from cosmosdb_emulator.epk import components_to_json, extract_components
+from cosmosdb_emulator.errors import CosmosError
 from cosmosdb_emulator.messages import dumps
 from cosmosdb_emulator.storage import Store
 
@@ -42,6 +44,10 @@ def _ttl_containers(conn: sqlite3.Connection) -> list[tuple[str, int]]:
     return out
 
 
+def _by_rid(conn: sqlite3.Connection, rid: str) -> catalog.ContainerInfo:
+    return catalog.container_info(conn, "", rid, True)
+
+
 def purge_expired(store: Store, now: float | None = None) -> int:
     """Delete every expired item of every container with time to live on.
 
@@ -61,21 +67,15 @@ def purge_expired(store: Store, now: float | None = None) -> int:
         ]
     deleted = 0
     for rid, default in todo:
-        with store.write() as conn:
-            row = conn.execute(
-                "SELECT d.id, c.id FROM containers c JOIN databases d ON d.rid=c.db_rid"
-                " WHERE c.rid=?",
-                (rid,),
-            ).fetchone()
-            if row is None:  # deleted meanwhile
-                continue
-            info = catalog.container_info(conn, str(row[0]), str(row[1]), False)
-            writer = Writer(conn, info)
-            for epk, doc_id, lsn, body in conn.execute(_EXPIRED_SQL, (default, rid, at)).fetchall():
-                comps = extract_components(json.loads(body), info.paths)
-                writer.delete_row(epk, doc_id, dumps(components_to_json(comps)), lsn, EXPIRE_OP)
-                deleted += 1
-            writer.finish()
+        try:
+            with writer(store, functools.partial(_by_rid, rid=rid)) as w:
+                expired = w.conn.execute(_EXPIRED_SQL, (default, rid, at)).fetchall()
+                for epk, doc_id, lsn, body in expired:
+                    comps = extract_components(json.loads(body), w.container.paths)
+                    w.delete_row(epk, doc_id, dumps(components_to_json(comps)), lsn, EXPIRE_OP)
+                    deleted += 1
+        except CosmosError:  # 404: the container was deleted meanwhile
+            continue
     return deleted
 
 
