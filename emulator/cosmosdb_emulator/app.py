@@ -1,14 +1,17 @@
-"""Process-wide state shared by every request: settings, storage, hooks."""
+"""Process-wide state shared by every request: settings, storage, hooks and services."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cosmosdb_emulator.storage import Store
 
 if TYPE_CHECKING:
+    from cosmosdb_emulator.faults import FaultHook
     from cosmosdb_emulator.messages import Request, Response
+    from cosmosdb_emulator.stats import StatsHook
+    from cosmosdb_emulator.throughput import ThroughputHook
 
 DEFAULT_KEY = (
     "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
@@ -42,12 +45,18 @@ class App:
         partitions: Physical ranges given to each new container, or ``None`` to derive them
             from the container's (or its shared-throughput database's) RU/s as the service
             does (see :func:`cosmosdb_emulator.ranges.count_for_throughput`).
-        hooks: Request hooks (see :class:`Hooks`).
-        extras: Free-form state for hook implementations (throughput, faults, stats).
+        hooks: Request hooks (see :class:`Hooks`), in the order they run.
+        stats: Request counters served by ``GET /_emulator/stats``, or ``None`` when not
+            installed (:func:`cosmosdb_emulator.extensions.install` installs it and the next
+            two).
+        faults: Fault rules of ``/_emulator/faults``, or ``None``.
+        throughput: The RU/s buckets enforcing provisioned throughput, or ``None``.
     """
 
     store: Store
     key: str = DEFAULT_KEY
     partitions: int | None = None
     hooks: list[Hooks] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    stats: StatsHook | None = None
+    faults: FaultHook | None = None
+    throughput: ThroughputHook | None = None

@@ -13,14 +13,13 @@ import argparse
 import base64
 import binascii
 import signal
-import sqlite3
 import sys
 import threading
 from types import FrameType
 
 from cosmosdb_emulator.app import DEFAULT_KEY, App
 from cosmosdb_emulator.server import make_server
-from cosmosdb_emulator.storage import Store
+from cosmosdb_emulator.storage import StorageError, Store
 from cosmosdb_emulator.ttl import Sweeper
 
 DEFAULT_DATA = "./cosmosdb-emulator.sqlite"
@@ -85,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--key must be valid base64")
     try:
         store = Store(args.data)
-    except sqlite3.Error as exc:
+    except StorageError as exc:
         print(f"cosmosdb-emulator: cannot open --data {args.data!r}: {exc}", file=sys.stderr)
         return 1
     app = App(store=store, key=args.key, partitions=args.partitions)

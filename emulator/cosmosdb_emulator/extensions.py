@@ -7,6 +7,7 @@ then ``drop_after`` faults, then counted in the stats).
 
 from __future__ import annotations
 
+from cosmosdb_emulator import catalog
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.faults import FaultHook
 from cosmosdb_emulator.request_charge import RequestChargeHook
@@ -20,13 +21,8 @@ def install(app: App) -> None:
     faults = FaultHook()
     throughput = ThroughputHook()
     app.hooks[:0] = [stats, faults, throughput, RequestChargeHook()]
-    app.extras["stats"] = stats
-    app.extras["faults"] = faults
-    app.extras["throughput_hook"] = throughput
+    app.stats, app.faults, app.throughput = stats, faults, throughput
     with app.store.read() as conn:
-        rows = conn.execute(
-            "SELECT d.id, c.id, c.throughput FROM containers c"
-            " JOIN databases d ON d.rid=c.db_rid WHERE c.throughput IS NOT NULL"
-        ).fetchall()
-    for db_id, coll_id, ru in rows:
-        throughput.set_rate(f"{db_id}/{coll_id}", float(ru))
+        rates = catalog.provisioned_rates(conn)
+    for db_id, coll_id, ru in rates:
+        throughput.set_rate(f"{db_id}/{coll_id}", ru)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
-from cosmosdb_emulator import routing
+from cosmosdb_emulator import children, routing
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.messages import Headers
 
@@ -71,14 +71,10 @@ def authorize(app: App, method: str, path: str, headers: Headers) -> int | None:
     if not raw.startswith(_PREFIX):
         return 401
     with app.store.read() as conn:
-        row = conn.execute(
-            "SELECT body FROM children WHERE type='permissions'"
-            " AND json_extract(body, '$._token')=?",
-            (raw,),
-        ).fetchone()
-    if row is None:
+        text = children.permission_by_token(conn, raw)
+    if text is None:
         return 401
-    permission = json.loads(row[0])
+    permission = json.loads(text)
     resource = _segments(str(permission.get("resource", "")))
     try:
         request = routing.split_path(path)

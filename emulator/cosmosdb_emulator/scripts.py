@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import json
 import select
-import sqlite3
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from cosmosdb_emulator.catalog import ContainerInfo
+from cosmosdb_emulator import feeds
 from cosmosdb_emulator.documents import PartitionKey, Writer, find_by_rid
 from cosmosdb_emulator.errors import CosmosError, bad_request
 from cosmosdb_emulator.messages import dumps
@@ -123,17 +122,11 @@ class Outcome:
 class _Api:
     """The Python side of the collection API, for one execution."""
 
-    def __init__(
-        self,
-        conn: sqlite3.Connection,
-        info: ContainerInfo,
-        pk: PartitionKey,
-        writer: Writer | None = None,
-    ) -> None:
-        self.conn = conn
-        self.info = info
+    def __init__(self, writer: Writer, pk: PartitionKey) -> None:
+        self.conn = writer.conn
+        self.info = writer.container
         self.pk = pk
-        self.writer = writer if writer is not None else Writer(conn, info)
+        self.writer = writer
 
     def _doc_id(self, link: Any) -> str:
         parts = [p for p in str(link).split("/") if p]
@@ -163,13 +156,9 @@ class _Api:
             w.delete(self._doc_id(args.get("link")), pk, None)
             return None
         elif op == "read":
-            row = self.conn.execute(
-                "SELECT body FROM docs WHERE coll_rid=? AND epk=? AND id=?",
-                (self.info.rid, pk.epk, self._doc_id(args.get("link"))),
-            ).fetchone()
-            if row is None:
+            text = w.read(pk, self._doc_id(args.get("link")))
+            if text is None:
                 raise CosmosError(404, "Resource Not Found")
-            text = str(row[0])
         elif op == "query":
             return self._query(args.get("query"))
         else:
@@ -189,31 +178,27 @@ class _Api:
             raise bad_request(str(exc)) from exc
         docs = [
             json.loads(body)
-            for (body,) in self.conn.execute(
-                "SELECT body FROM docs WHERE coll_rid=? AND epk=? ORDER BY id",
-                (self.info.rid, self.pk.epk),
-            )
+            for body in feeds.partition_bodies(self.conn, self.info.rid, self.pk.epk)
         ]
         return list(compiled.execute(docs))
 
 
 def run_stored_procedure(
-    conn: sqlite3.Connection,
-    info: ContainerInfo,
+    writer: Writer,
     script: str,
     params: list[Any],
     pk: PartitionKey,
     alt_link: str,
 ) -> Outcome:
-    """Run a stored procedure's JavaScript in a write transaction (``conn``).
+    """Run a stored procedure's JavaScript in the writer's transaction.
 
     The script runs in a child process (QuickJS cannot call back into Python under a time
     limit), which asks this process for each collection operation over its stdin/stdout; the
     child is killed after :data:`TIME_LIMIT_SECONDS`.
 
     Args:
-        conn: Connection with an open write transaction; the caller rolls it back on error.
-        info: The container.
+        writer: The writer of the open write transaction (:func:`cosmosdb_emulator.documents.writer`,
+            which rolls it back on error).
         script: The stored procedure's ``body`` (a JavaScript function expression).
         params: The request body: the function's arguments.
         pk: The partition key the procedure runs in.
@@ -225,21 +210,19 @@ def run_stored_procedure(
     Raises:
         CosmosError: 400 when the script throws (or is not a function), 408 after 5 seconds.
     """
-    api = _Api(conn, info, pk)
+    api = _Api(writer, pk)
     start = {
         "script": script,
         "params": params,
-        "selfLink": info.self_link,
+        "selfLink": writer.container.self_link,
         "altLink": alt_link,
     }
     message = _run_child(api, start)
-    api.writer.finish()
     body = str(message["body"]) if message.get("hasBody") else ""
     return Outcome(body, [str(x) for x in message.get("logs", [])])
 
 
 def run_trigger(
-    conn: sqlite3.Connection,
     writer: Writer,
     script: str,
     pk: PartitionKey,
@@ -259,7 +242,7 @@ def run_trigger(
     Raises:
         CosmosError: 400 when the trigger throws, 408 after 5 seconds.
     """
-    api = _Api(conn, writer.container, pk, writer)
+    api = _Api(writer, pk)
     start = {
         "script": script,
         "params": request_body,

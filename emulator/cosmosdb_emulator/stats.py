@@ -21,7 +21,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from cosmosdb_emulator import catalog
+from cosmosdb_emulator import catalog, feeds
 from cosmosdb_emulator.app import App, Hooks
 from cosmosdb_emulator.messages import Request, Response
 from cosmosdb_emulator.operations import classify, container_key
@@ -97,17 +97,11 @@ class StatsHook(Hooks):
                 "by_operation": dict(self._by_op),
             }
         with self._app.store.read() as conn:
-            rows = conn.execute(
-                "SELECT d.id, c.id, c.rid FROM containers c JOIN databases d ON d.rid=c.db_rid"
-            ).fetchall()
-            for db_id, coll_id, rid in rows:
-                per_range = {}
-                for rng in catalog.ranges(conn, rid):
-                    (count,) = conn.execute(
-                        "SELECT COUNT(*) FROM docs WHERE coll_rid=? AND epk>=? AND epk<?",
-                        (rid, rng.min_epk, rng.max_epk),
-                    ).fetchone()
-                    per_range[rng.id] = int(count)
+            for db_id, coll_id, rid in catalog.container_names(conn):
+                per_range = {
+                    rng.id: feeds.count(conn, rid, rng.min_epk, rng.max_epk)
+                    for rng in catalog.ranges(conn, rid)
+                }
                 entry = containers.setdefault(
                     f"{db_id}/{coll_id}",
                     {"requests": 0, "request_charge": 0.0, "throttled": 0, "faults": 0},

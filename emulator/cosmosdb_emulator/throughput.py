@@ -19,6 +19,7 @@ import math
 import threading
 import time
 
+from cosmosdb_emulator import catalog
 from cosmosdb_emulator.app import App, Hooks
 from cosmosdb_emulator.errors import CosmosError
 from cosmosdb_emulator.messages import Request, Response, error_response
@@ -108,24 +109,19 @@ def apply_rate(
         ru_per_second: RU/s to enforce, or ``None``.
         names: ``(database id, container id)`` if already known (e.g. for a deleted container).
     """
-    hook = app.extras.get("throughput_hook")
+    hook = app.throughput
     if hook is None:
         return
     if names is None:
         with app.store.read() as conn:
-            row = conn.execute(
-                "SELECT d.id, c.id FROM containers c JOIN databases d ON d.rid=c.db_rid"
-                " WHERE c.rid=?",
-                (coll_rid,),
-            ).fetchone()
-        if row is None:
+            names = catalog.container_name(conn, coll_rid)
+        if names is None:
             return
-        names = (str(row[0]), str(row[1]))
     hook.set_rate(f"{names[0]}/{names[1]}", ru_per_second)
 
 
 def forget_database(app: App, db_id: str) -> None:
     """Stop enforcing throughput for every container of a deleted database."""
-    hook = app.extras.get("throughput_hook")
+    hook = app.throughput
     if hook is not None:
         hook.forget_database(db_id)

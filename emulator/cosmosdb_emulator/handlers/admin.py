@@ -92,7 +92,7 @@ def placement(app: App, request: Request) -> Response:
 
 def faults(app: App, request: Request) -> Response:
     """Add (POST) or clear (DELETE) fault rules."""
-    manager = app.extras.get("faults")
+    manager = app.faults
     if manager is None:
         raise CosmosError(501, "Fault injection is not available in this build.")
     if request.method == "DELETE":
@@ -104,7 +104,7 @@ def faults(app: App, request: Request) -> Response:
 
 def stats(app: App, request: Request) -> Response:
     """Counters: requests, RU and throttles per container."""
-    provider = app.extras.get("stats")
+    provider = app.stats
     return json_response(200, provider.snapshot() if provider is not None else {})
 
 

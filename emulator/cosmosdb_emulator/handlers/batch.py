@@ -19,7 +19,7 @@ from cosmosdb_emulator.app import App
 from cosmosdb_emulator.documents import MAX_DOCUMENT_BYTES, PartitionKey, Writer, WriteResult
 from cosmosdb_emulator.epk import decode_header_value
 from cosmosdb_emulator.errors import CosmosError, bad_request, not_found
-from cosmosdb_emulator.handlers.common import container, partition_key
+from cosmosdb_emulator.handlers.common import partition_key, writing
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
 from cosmosdb_emulator.request_charge import READ_RU_PER_KB, batch_operation_charge
 
@@ -66,13 +66,9 @@ def _apply(writer: Writer, op: dict[str, Any], pk: PartitionKey) -> WriteResult:
     if kind == "patch":
         return writer.patch(doc_id, body, pk, if_match)
     if kind == "read":
-        row = writer.conn.execute(
-            "SELECT body FROM docs WHERE coll_rid=? AND epk=? AND id=?",
-            (writer.container.rid, pk.epk, doc_id),
-        ).fetchone()
-        if row is None:
+        text = writer.read(pk, doc_id)
+        if text is None:
             raise not_found("Document")
-        text = str(row[0])
         return WriteResult(200, text, json.loads(text).get("_etag"), writer.lsn)
     raise bad_request(f"Unknown batch operationType {op.get('operationType')!r}.")
 
@@ -103,8 +99,7 @@ def run(app: App, request: Request) -> Response:
     assert pk is not None
     results: list[WriteResult] = []
     try:
-        with app.store.write() as conn:
-            writer = Writer(conn, container(conn, request))
+        with writing(app, request) as writer:
             writer.single_lsn()  # the service commits a transactional batch at one LSN
             if len(pk.components) != len(writer.container.paths):
                 # A batch is one logical partition: a prefix of a hierarchical key fails the
@@ -122,7 +117,6 @@ def run(app: App, request: Request) -> Response:
                     results.append(_apply(writer, op, pk))
                 except CosmosError as exc:
                     raise _Rollback(index, exc) from exc
-            writer.finish()
     except _Rollback as failure:
         entries = []
         for index in range(len(ops)):
@@ -186,28 +180,21 @@ def _run_non_atomic(app: App, request: Request, ops: list[Any]) -> Response:
     entries: list[str] = []
     failed = False
     last_lsn = 0
-    with app.store.write() as conn:
-        writer = Writer(conn, container(conn, request))
+    with writing(app, request) as writer:
         for op in ops:
             if failed and not continue_on_error:
                 entries.append('{"statusCode":424,"requestCharge":0.0}')
                 continue
-            lsn_before = writer.lsn
-            conn.execute("SAVEPOINT batch_op")
             try:
-                if not isinstance(op, dict):
-                    raise bad_request("Each batch operation must be an object.")
-                result = _apply(writer, op, _operation_key(op, default))
+                with writer.savepoint():  # a failed operation leaves no write and no LSN
+                    if not isinstance(op, dict):
+                        raise bad_request("Each batch operation must be an object.")
+                    result = _apply(writer, op, _operation_key(op, default))
             except CosmosError as exc:
-                conn.execute("ROLLBACK TO batch_op")
-                conn.execute("RELEASE batch_op")
-                writer.lsn = lsn_before
                 failed = True
                 entries.append(dumps(_error_entry(exc)))
                 continue
-            conn.execute("RELEASE batch_op")
             last_lsn = writer.lsn
             entries.append(_result_json(result, str(op.get("operationType", "")).lower()))
-        writer.finish()
     headers = {"lsn": str(last_lsn)} if last_lsn else {}
     return text_response(207 if failed else 200, "[" + ",".join(entries) + "]", headers)

@@ -7,8 +7,8 @@ Source relied on: azure-cosmos 4.17.1 ``_change_feed/change_feed_fetcher.py``,
 A 304 must carry an ``etag`` (``change_feed_fetcher.py:fetch_change_feed_items`` otherwise resets
 the range's token), and a split is 410 / sub-status 1002.
 
-Token semantics: the etag is ``"<lsn>"`` with a container-wide LSN, so a token taken on a parent
-range stays valid on its children after a split.
+Token semantics (:mod:`cosmosdb_emulator.tokens`): the etag is ``"<lsn>"`` with a container-wide
+LSN, so a token taken on a parent range stays valid on its children after a split.
 """
 
 from __future__ import annotations
@@ -17,27 +17,14 @@ import json
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from cosmosdb_emulator import catalog
+from cosmosdb_emulator import catalog, feeds, tokens
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.errors import bad_request
 from cosmosdb_emulator.handlers.common import container, page_size, scope
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
+from cosmosdb_emulator.storage import Connection
 
 FULL_FIDELITY = "full-fidelity feed"
-
-
-def _token(request: Request) -> int | None:
-    """The LSN after which to read; ``None`` for ``*`` (start from now)."""
-    inm = request.headers.get("If-None-Match")
-    if not inm:
-        return 0
-    inm = inm.strip()
-    if inm == "*":
-        return None
-    try:
-        return int(inm.strip('"'))
-    except ValueError as exc:
-        raise bad_request(f"Invalid change feed continuation (If-None-Match) {inm!r}.") from exc
 
 
 def _since(request: Request) -> int | None:
@@ -73,7 +60,7 @@ def run(app: App, request: Request) -> Response:
     """
     full = (request.headers.get("A-IM") or "").strip().lower() == FULL_FIDELITY
     limit = page_size(request)
-    token = _token(request)
+    token = tokens.decode_lsn(request.headers.get("If-None-Match"))
     since = _since(request)
     with app.store.read() as conn:
         info = container(conn, request)
@@ -81,41 +68,34 @@ def run(app: App, request: Request) -> Response:
         # legacy ``partition_key`` change feed) limits the feed to that logical partition.
         lo, hi, _ = scope(conn, request, info)
         current = catalog.current_lsn(conn, info.rid)
-        if token is None:
-            return Response(304, b"", {"etag": f'"{current}"', "lsn": str(current)})
-        table = "changes" if full else "docs"
-        cols = "lsn, op, id, pk, ts, body, prev_lsn, epk" if full else "lsn, body"
-        sql = f"SELECT {cols} FROM {table} WHERE coll_rid=? AND epk>=? AND epk<?"  # noqa: S608
-        args: list[object] = [info.rid, lo, hi]
-        if since is not None:
-            sql += " AND ts>=?"
-            args.append(since)
-        rows = conn.execute(
-            sql + " AND lsn>? ORDER BY lsn LIMIT ?", [*args, token, limit]
-        ).fetchall()
-        if len(rows) >= limit:
-            # The continuation is an LSN, so a page ends on a whole LSN: the documents of one
-            # transactional batch share it and come in the same page, even past the page size.
-            last = rows[-1][0]
-            rows = [r for r in rows if r[0] != last]
-            rows += conn.execute(sql + " AND lsn=? ORDER BY lsn", [*args, last]).fetchall()
+        if token is tokens.START_NOW:
+            return _not_modified(current)
+        # The continuation is an LSN, so a page ends on a whole LSN: the documents of one
+        # transactional batch share it and come in the same page, even past the page size.
+        rows = feeds.change_rows(conn, info.rid, lo, hi, token, limit, since, full)
         if full:
             items = [_full_fidelity_item(conn, info.rid, info.paths, row) for row in rows]
         else:
             items = [_with_lsn(body, lsn) for lsn, body in rows]
     if not rows:
-        return Response(304, b"", {"etag": f'"{current}"', "lsn": str(current)})
+        return _not_modified(current)
     etag = rows[-1][0] if len(rows) >= limit else current
     body = f'{{"_rid":"{info.rid}","Documents":[{",".join(items)}],"_count":{len(items)}}}'
     return text_response(
-        200, body, {"etag": f'"{etag}"', "lsn": str(current), "x-ms-item-count": str(len(items))}
+        200,
+        body,
+        {"etag": tokens.lsn_etag(etag), "lsn": str(current), "x-ms-item-count": str(len(items))},
     )
 
 
-def _full_fidelity_item(conn: object, coll_rid: str, paths: list[str], row: tuple[Any, ...]) -> str:
-    import sqlite3
+def _not_modified(current: int) -> Response:
+    """304 with the current LSN as etag (required: see the module docstring)."""
+    return Response(304, b"", {"etag": tokens.lsn_etag(current), "lsn": str(current)})
 
-    assert isinstance(conn, sqlite3.Connection)
+
+def _full_fidelity_item(
+    conn: Connection, coll_rid: str, paths: list[str], row: tuple[Any, ...]
+) -> str:
     lsn, op, doc_id, pk_json, ts, body, prev_lsn, epk = row
     expired = op == "expire"  # deleted by time to live (cosmosdb_emulator.ttl)
     if expired:
@@ -124,14 +104,9 @@ def _full_fidelity_item(conn: object, coll_rid: str, paths: list[str], row: tupl
     previous: str | None = None
     if prev_lsn is not None:
         meta["previousImageLSN"] = prev_lsn
-        # Several documents may share an LSN (one transactional batch): take this document's row.
-        prev = conn.execute(
-            "SELECT body FROM changes WHERE coll_rid=? AND lsn=? AND epk=?"
-            " ORDER BY id=? DESC LIMIT 1",
-            (coll_rid, prev_lsn, epk, doc_id),
-        ).fetchone()
-        if prev is not None and prev[0] is not None:
-            previous = _with_lsn(prev[0], prev_lsn)
+        prev = feeds.previous_image(conn, coll_rid, prev_lsn, epk, doc_id)
+        if prev is not None:
+            previous = _with_lsn(prev, prev_lsn)
     if op == "delete":
         meta["id"] = doc_id
         meta["partitionKey"] = _pk_object(paths, pk_json)

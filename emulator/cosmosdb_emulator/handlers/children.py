@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from typing import Any
 from urllib.parse import quote
 
-from cosmosdb_emulator import catalog, rids, scripts
+from cosmosdb_emulator import catalog, children, rids, scripts
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.catalog import new_etag, validate_id
-from cosmosdb_emulator.errors import CosmosError, bad_request, conflict
+from cosmosdb_emulator.errors import CosmosError, bad_request
 from cosmosdb_emulator.handlers import query
-from cosmosdb_emulator.handlers.common import container, partition_key
+from cosmosdb_emulator.handlers.common import container, partition_key, writing
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
+from cosmosdb_emulator.storage import Connection
 
 FEED_KEYS = {
     "users": "Users",
@@ -57,20 +57,16 @@ def _not_found(ctype: str) -> CosmosError:
 
 
 def _find(
-    conn: sqlite3.Connection, parent_rid: str, ctype: str, key: str, rid_based: bool
+    conn: Connection, parent_rid: str, ctype: str, key: str, rid_based: bool
 ) -> dict[str, Any]:
-    col = "rid" if rid_based else "id"
-    row = conn.execute(
-        f"SELECT body FROM children WHERE parent_rid=? AND type=? AND {col}=?",  # noqa: S608
-        (parent_rid, ctype, key),
-    ).fetchone()
-    if row is None:
+    text = children.find(conn, parent_rid, ctype, key, rid_based)
+    if text is None:
         raise _not_found(ctype)
-    result: dict[str, Any] = json.loads(row[0])
+    result: dict[str, Any] = json.loads(text)
     return result
 
 
-def _parent(conn: sqlite3.Connection, request: Request) -> tuple[str, str]:
+def _parent(conn: Connection, request: Request) -> tuple[str, str]:
     """``(parent RID, parent _self)`` of the addressed child resource (404 if missing)."""
     route = request.route
     ctype = route.child_type or ""
@@ -105,7 +101,7 @@ def _validate(ctype: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _store(
-    conn: sqlite3.Connection,
+    conn: Connection,
     parent: tuple[str, str],
     ctype: str,
     body: dict[str, Any],
@@ -116,7 +112,7 @@ def _store(
     parent_rid, parent_self = parent
     if existing is None:
         rid = rids.encode(os.urandom(8))
-        while conn.execute("SELECT 1 FROM children WHERE rid=?", (rid,)).fetchone():
+        while children.rid_taken(conn, rid):
             rid = rids.encode(os.urandom(8))
     else:
         rid = str(existing["_rid"])
@@ -129,16 +125,10 @@ def _store(
     if ctype == "permissions":
         doc["_token"] = f"type=resource&ver=1.0&sig={rids.encode(os.urandom(24))}"
     text = dumps(doc)
-    try:
-        if existing is None:
-            conn.execute(
-                "INSERT INTO children(parent_rid, type, id, rid, body) VALUES(?,?,?,?,?)",
-                (parent_rid, ctype, doc["id"], rid, text),
-            )
-        else:
-            conn.execute("UPDATE children SET id=?, body=? WHERE rid=?", (doc["id"], text, rid))
-    except sqlite3.IntegrityError:
-        raise conflict() from None
+    if existing is None:
+        children.insert(conn, parent_rid, ctype, doc["id"], rid, text)
+    else:
+        children.update(conn, rid, doc["id"], text)
     return text
 
 
@@ -147,21 +137,11 @@ def feed(app: App, request: Request) -> Response:
     ctype = request.route.child_type or ""
     with app.store.read() as conn:
         parent_rid, _ = _parent(conn, request)
-        texts = _texts(conn, parent_rid, ctype)
+        texts = children.texts(conn, parent_rid, ctype)
     body = (
         f'{{"_rid":"{parent_rid}","{FEED_KEYS[ctype]}":[{",".join(texts)}],"_count":{len(texts)}}}'
     )
     return text_response(200, body, {"x-ms-item-count": str(len(texts))})
-
-
-def _texts(conn: sqlite3.Connection, parent_rid: str, ctype: str) -> list[str]:
-    return [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT body FROM children WHERE parent_rid=? AND type=? ORDER BY rowid",
-            (parent_rid, ctype),
-        )
-    ]
 
 
 def post(app: App, request: Request) -> Response:
@@ -173,7 +153,7 @@ def post(app: App, request: Request) -> Response:
     ):
         with app.store.read() as conn:
             parent_rid, _ = _parent(conn, request)
-            texts = _texts(conn, parent_rid, ctype)
+            texts = children.texts(conn, parent_rid, ctype)
         return query.query_resources(request, texts, parent_rid, FEED_KEYS[ctype])
     body = request.json_object()
     upsert = h.flag("x-ms-documentdb-is-upsert")
@@ -223,7 +203,7 @@ def delete(app: App, request: Request) -> Response:
         parent_rid, _ = _parent(conn, request)
         doc = _find(conn, parent_rid, route.child_type or "", route.document or "", route.rid_based)
         catalog.delete_children(conn, str(doc["_rid"]))
-        conn.execute("DELETE FROM children WHERE rid=?", (doc["_rid"],))
+        children.delete(conn, str(doc["_rid"]))
     return Response(204)
 
 
@@ -238,14 +218,14 @@ def execute(app: App, request: Request) -> Response:
     params = request.json() if request.body else []
     pk = partition_key(request, required=True)
     assert pk is not None
-    with app.store.write() as conn:
-        info = container(conn, request)
+    with writing(app, request) as writer:
+        info = writer.container
         sproc = _find(
-            conn, info.rid, "sprocs", request.route.document or "", request.route.rid_based
+            writer.conn, info.rid, "sprocs", request.route.document or "", request.route.rid_based
         )
         alt_link = f"dbs/{info.db_id}/colls/{info.id}"
         outcome = scripts.run_stored_procedure(
-            conn, info, str(sproc["body"]), params, pk.for_version(info.version), alt_link
+            writer, str(sproc["body"]), params, pk.for_version(info.version), alt_link
         )
     headers: dict[str, str] = {}
     if request.headers.flag("x-ms-documentdb-script-enable-logging"):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 from cosmosdb_emulator import catalog, routing
 from cosmosdb_emulator.catalog import ContainerInfo
-from cosmosdb_emulator.documents import PartitionKey
+from cosmosdb_emulator.documents import PartitionKey, Writer, writer
 from cosmosdb_emulator.epk import MAX_EPK, MIN_EPK, decode_header_value
 from cosmosdb_emulator.errors import bad_request
 from cosmosdb_emulator.messages import Request
+from cosmosdb_emulator.storage import Connection
+
+if TYPE_CHECKING:
+    from cosmosdb_emulator.app import App
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 10_000
@@ -19,7 +24,7 @@ MAX_PAGE_SIZE = 10_000
 SUBSTATUS_COLLECTION_RID_MISMATCH = 1024
 
 
-def container(conn: sqlite3.Connection, request: Request) -> ContainerInfo:
+def container(conn: Connection, request: Request) -> ContainerInfo:
     """The container the request path names (404 if it or its database is missing).
 
     A request under the container (documents, pkranges, queries, change feed) that carries
@@ -39,6 +44,16 @@ def container(conn: sqlite3.Connection, request: Request) -> ContainerInfo:
             substatus=SUBSTATUS_COLLECTION_RID_MISMATCH,
         )
     return info
+
+
+def writing(app: App, request: Request) -> AbstractContextManager[Writer]:
+    """A write transaction on the container the request path names (see :func:`container`).
+
+    ``with writing(app, request) as w:`` commits the block's writes with the container's LSN
+    counter, or rolls all of them back if the block raises
+    (:func:`cosmosdb_emulator.documents.writer`).
+    """
+    return writer(app.store, lambda conn: container(conn, request))
 
 
 def partition_key(request: Request, required: bool) -> PartitionKey | None:
@@ -76,7 +91,7 @@ def page_size(request: Request, default: int = DEFAULT_PAGE_SIZE) -> int:
 
 
 def scope(
-    conn: sqlite3.Connection,
+    conn: Connection,
     request: Request,
     coll: ContainerInfo,
     use_partition_key: bool = True,

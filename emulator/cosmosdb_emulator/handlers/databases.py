@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
-from cosmosdb_emulator import catalog, offers, ranges
+from cosmosdb_emulator import catalog, feeds, offers, ranges
 from cosmosdb_emulator.app import App
-from cosmosdb_emulator.errors import CosmosError, not_found
+from cosmosdb_emulator.errors import CosmosError
 from cosmosdb_emulator.handlers import query
 from cosmosdb_emulator.handlers.common import container
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
+from cosmosdb_emulator.storage import Connection
 from cosmosdb_emulator.throughput import apply_rate, forget_database
 
 
@@ -22,7 +22,7 @@ def _feed(rid: str, key: str, texts: list[str]) -> str:
 def list_databases(app: App, request: Request) -> Response:
     """``GET /dbs``."""
     with app.store.read() as conn:
-        texts = [r[0] for r in conn.execute("SELECT body FROM databases ORDER BY rowid")]
+        texts = catalog.database_texts(conn)
     return text_response(200, _feed("", "Databases", texts))
 
 
@@ -41,7 +41,7 @@ def create_database(app: App, request: Request) -> Response:
     """
     if _is_query(request):
         with app.store.read() as conn:
-            texts = [r[0] for r in conn.execute("SELECT body FROM databases ORDER BY rowid")]
+            texts = catalog.database_texts(conn)
         return query.query_resources(request, texts, "", "Databases")
     body = request.json_object()
     content = offers.content_from_headers(
@@ -60,10 +60,8 @@ def read_database(app: App, request: Request) -> Response:
     """``GET /dbs/{db}/``."""
     with app.store.read() as conn:
         _, rid = catalog.database_rid(conn, request.route.database or "", request.route.rid_based)
-        row = conn.execute("SELECT body FROM databases WHERE rid=?", (rid,)).fetchone()
-    if row is None:
-        raise not_found("Database")
-    return text_response(200, row[0])
+        text = catalog.database_text(conn, rid)
+    return text_response(200, text)
 
 
 def delete_database(app: App, request: Request) -> Response:
@@ -81,25 +79,16 @@ def list_containers(app: App, request: Request) -> Response:
     """``GET /dbs/{db}/colls/``."""
     with app.store.read() as conn:
         _, rid = catalog.database_rid(conn, request.route.database or "", request.route.rid_based)
-        texts = [
-            r[0]
-            for r in conn.execute(
-                "SELECT body FROM containers WHERE db_rid=? ORDER BY rowid", (rid,)
-            )
-        ]
+        texts = catalog.container_texts(conn, rid)
     return text_response(200, _feed(rid, "DocumentCollections", texts))
 
 
-def _provisioned_ru(
-    conn: sqlite3.Connection, db_rid: str, content: dict[str, Any] | None
-) -> float | None:
+def _provisioned_ru(conn: Connection, db_rid: str, content: dict[str, Any] | None) -> float | None:
     """RU/s that size a new container: its own offer's, else its database's shared offer's."""
     if content is not None:
         return offers.enforced_rate(content)
-    row = conn.execute("SELECT body FROM offers WHERE coll_rid=?", (db_rid,)).fetchone()
-    if row is None:
-        return None
-    return offers.enforced_rate(json.loads(row[0])["content"])
+    shared = offers.offer_content(conn, db_rid)
+    return None if shared is None else offers.enforced_rate(shared)
 
 
 def create_container(app: App, request: Request) -> Response:
@@ -117,12 +106,7 @@ def create_container(app: App, request: Request) -> Response:
             _, rid = catalog.database_rid(
                 conn, request.route.database or "", request.route.rid_based
             )
-            texts = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT body FROM containers WHERE db_rid=? ORDER BY rowid", (rid,)
-                )
-            ]
+            texts = catalog.container_texts(conn, rid)
         return query.query_resources(request, texts, rid, "DocumentCollections")
     body = request.json_object()
     content = offers.content_from_headers(
@@ -164,11 +148,8 @@ def read_container(app: App, request: Request) -> Response:
         quota = request.headers.flag("x-ms-documentdb-populatequotainfo")
         stats = request.headers.flag("x-ms-documentdb-populatepartitionstatistics")
         if quota:
-            count, size = conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM docs WHERE coll_rid=?",
-                (info.rid,),
-            ).fetchone()
-            kb = -(-int(size) // 1024)
+            count, size = feeds.usage(conn, info.rid)
+            kb = -(-size // 1024)
             headers["x-ms-resource-quota"] = (
                 "documentSize=10240;documentsSize=10485760;documentsCount=-1;"
                 "collectionSize=10485760;"
@@ -179,22 +160,13 @@ def read_container(app: App, request: Request) -> Response:
             headers["x-ms-documentdb-collection-index-transformation-progress"] = "100"
         if stats:
             statistics = []
-            ranges = conn.execute(
-                "SELECT id, min_epk, max_epk FROM pkranges WHERE coll_rid=? AND gone=0"
-                " ORDER BY min_epk",
-                (info.rid,),
-            ).fetchall()
-            for range_id, lo, hi in ranges:
-                count, size = conn.execute(
-                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM docs"
-                    " WHERE coll_rid=? AND epk>=? AND epk<?",
-                    (info.rid, lo, hi),
-                ).fetchone()
+            for rng in catalog.ranges(conn, info.rid):
+                count, size = feeds.usage(conn, info.rid, rng.min_epk, rng.max_epk)
                 statistics.append(
                     {
-                        "id": str(range_id),
-                        "sizeInKB": -(-int(size) // 1024),
-                        "documentCount": int(count),
+                        "id": rng.id,
+                        "sizeInKB": -(-size // 1024),
+                        "documentCount": count,
                         "partitionKeys": [],
                     }
                 )

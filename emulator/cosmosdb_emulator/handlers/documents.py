@@ -8,11 +8,9 @@ A POST to ``docs`` is told apart by its headers, in this order: query plan
 
 from __future__ import annotations
 
-import base64
 import json
-import sqlite3
 
-from cosmosdb_emulator import catalog, scripts
+from cosmosdb_emulator import catalog, children, feeds, scripts, tokens
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.documents import (
     MAX_DOCUMENT_BYTES,
@@ -21,12 +19,14 @@ from cosmosdb_emulator.documents import (
     Writer,
     WriteResult,
     find_by_rid,
+    read_document_lsn,
 )
 from cosmosdb_emulator.epk import extract_components
 from cosmosdb_emulator.errors import CosmosError, bad_request, not_found
 from cosmosdb_emulator.handlers import batch, change_feed, query
-from cosmosdb_emulator.handlers.common import container, page_size, partition_key, scope
+from cosmosdb_emulator.handlers.common import container, page_size, partition_key, scope, writing
 from cosmosdb_emulator.messages import Request, Response, text_response
+from cosmosdb_emulator.storage import Connection
 
 _BODY_LIMIT = MAX_DOCUMENT_BYTES + 64 * 1024
 
@@ -60,13 +60,11 @@ def post(app: App, request: Request) -> Response:
     body = _document_body(request)
     pk = partition_key(request, required=False)
     upsert = h.flag("x-ms-documentdb-is-upsert")
-    with app.store.write() as conn:
-        writer = Writer(conn, container(conn, request))
-        triggers = _Triggers(conn, writer, request, "upsert" if upsert else "create", pk, body)
+    with writing(app, request) as writer:
+        triggers = _Triggers(writer, request, "upsert" if upsert else "create", pk, body)
         body = triggers.before(body)
         result = writer.upsert(body, pk, h.get("If-Match")) if upsert else writer.create(body, pk)
         triggers.after(body, result)
-        writer.finish()
     return _write_response(result, request)
 
 
@@ -80,14 +78,13 @@ class _Triggers:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
         writer: Writer,
         request: Request,
         operation: str,
         pk: PartitionKey | None,
         body: object,
     ) -> None:
-        self.conn, self.writer = conn, writer
+        self.conn, self.writer = writer.conn, writer
         info = writer.container
         self.alt_link = f"dbs/{info.db_id}/colls/{info.id}"
         self.pre = self._scripts(request, "pre", operation)
@@ -100,13 +97,10 @@ class _Triggers:
         header = request.headers.get(f"x-ms-documentdb-{kind}-trigger-include")
         out: list[str] = []
         for name in [n.strip() for n in (header or "").split(",") if n.strip()]:
-            row = self.conn.execute(
-                "SELECT body FROM children WHERE parent_rid=? AND type='triggers' AND id=?",
-                (self.writer.container.rid, name),
-            ).fetchone()
-            if row is None:
+            text = children.find(self.conn, self.writer.container.rid, "triggers", name)
+            if text is None:
                 raise not_found("Trigger")
-            trigger = json.loads(row[0])
+            trigger = json.loads(text)
             if str(trigger.get("triggerType", "")).lower() != kind:
                 raise bad_request(f"Trigger '{name}' is not a {kind}-trigger.")
             if str(trigger.get("triggerOperation", "")).lower() not in ("all", operation):
@@ -120,7 +114,7 @@ class _Triggers:
         """Run the pre-triggers; returns the item to write."""
         for script in self.pre:
             assert self.pk is not None
-            body = scripts.run_trigger(self.conn, self.writer, script, self.pk, self.alt_link, body)
+            body = scripts.run_trigger(self.writer, script, self.pk, self.alt_link, body)
         return body
 
     def after(self, body: object, result: WriteResult) -> None:
@@ -128,16 +122,11 @@ class _Triggers:
         stored = json.loads(result.text) if result.text is not None else None
         for script in self.post:
             assert self.pk is not None
-            scripts.run_trigger(
-                self.conn, self.writer, script, self.pk, self.alt_link, body, stored
-            )
+            scripts.run_trigger(self.writer, script, self.pk, self.alt_link, body, stored)
 
 
-def _doc_key(app: App, request: Request, conn: object) -> tuple[str, PartitionKey]:
+def _doc_key(app: App, request: Request, conn: Connection) -> tuple[str, PartitionKey]:
     """``(id, partition key)`` for a point operation (name-based or ``_self`` link)."""
-    import sqlite3
-
-    assert isinstance(conn, sqlite3.Connection)
     doc = request.route.document or ""
     pk = partition_key(request, required=not request.route.rid_based)
     info = container(conn, request)
@@ -164,10 +153,7 @@ def read(app: App, request: Request) -> Response:
     with app.store.read() as conn:
         info = container(conn, request)
         doc_id, pk = _doc_key(app, request, conn)
-        row = conn.execute(
-            "SELECT body, lsn FROM docs WHERE coll_rid=? AND epk=? AND id=?",
-            (info.rid, pk.epk, doc_id),
-        ).fetchone()
+        row = read_document_lsn(conn, info, pk.epk, doc_id)
         current_lsn = catalog.current_lsn(conn, info.rid)
     if row is None:
         raise not_found("Document")
@@ -184,51 +170,42 @@ def read(app: App, request: Request) -> Response:
 def replace(app: App, request: Request) -> Response:
     """``PUT .../docs/{id}/`` (404 if missing, 412 on ``If-Match`` mismatch)."""
     body = _document_body(request)
-    with app.store.write() as conn:
-        writer = Writer(conn, container(conn, request))
-        doc_id, pk = _doc_key(app, request, conn)
-        triggers = _Triggers(conn, writer, request, "replace", pk, body)
+    with writing(app, request) as writer:
+        doc_id, pk = _doc_key(app, request, writer.conn)
+        triggers = _Triggers(writer, request, "replace", pk, body)
         body = triggers.before(body)
         result = writer.replace(doc_id, body, pk, request.headers.get("If-Match"))
         triggers.after(body, result)
-        writer.finish()
     return _write_response(result, request)
 
 
 def patch(app: App, request: Request) -> Response:
     """``PATCH .../docs/{id}/`` (200 + full document)."""
     body = _document_body(request)
-    with app.store.write() as conn:
-        writer = Writer(conn, container(conn, request))
-        doc_id, pk = _doc_key(app, request, conn)
+    with writing(app, request) as writer:
+        doc_id, pk = _doc_key(app, request, writer.conn)
         result = writer.patch(doc_id, body, pk, request.headers.get("If-Match"))
-        writer.finish()
     return _write_response(result, request)
 
 
 def delete(app: App, request: Request) -> Response:
     """``DELETE .../docs/{id}/`` (204; 404 if missing)."""
-    with app.store.write() as conn:
-        writer = Writer(conn, container(conn, request))
-        doc_id, pk = _doc_key(app, request, conn)
-        triggers = _Triggers(conn, writer, request, "delete", pk, None)
+    with writing(app, request) as writer:
+        doc_id, pk = _doc_key(app, request, writer.conn)
+        triggers = _Triggers(writer, request, "delete", pk, None)
         triggers.before(None)
         result = writer.delete(doc_id, pk, request.headers.get("If-Match"))
         triggers.after(None, result)
-        writer.finish()
     return _write_response(result, request)
 
 
 def delete_partition_key(app: App, request: Request) -> Response:
     """``POST .../operations/partitionkeydelete``: delete every item of a (prefix) key."""
-    with app.store.write() as conn:
-        info = container(conn, request)
+    with writing(app, request) as writer:
         pk = partition_key(request, required=True)
         assert pk is not None
-        lo, hi, _ = scope(conn, request, info)
-        writer = Writer(conn, info)
+        lo, hi, _ = scope(writer.conn, request, writer.container)
         writer.delete_range(lo, hi)
-        writer.finish()
     return Response(200, b"", {})
 
 
@@ -239,20 +216,6 @@ def get_feed(app: App, request: Request) -> Response:
     return read_feed(app, request)
 
 
-def _encode_token(value: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
-
-
-def _decode_token(token: str) -> list[str]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except ValueError as exc:
-        raise bad_request("Invalid x-ms-continuation token.") from exc
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
-        raise bad_request("Invalid x-ms-continuation token.")
-    return value
-
-
 def read_feed(app: App, request: Request) -> Response:
     """``read_all_items``: documents ordered by (EPK, id), paged by ``x-ms-continuation``."""
     limit = page_size(request)
@@ -260,20 +223,13 @@ def read_feed(app: App, request: Request) -> Response:
     with app.store.read() as conn:
         info = container(conn, request)
         lo, hi, _ = scope(conn, request, info)
-        sql = "SELECT epk, id, body FROM docs WHERE coll_rid=? AND epk>=? AND epk<?"
-        args: list[object] = [info.rid, lo, hi]
-        if token:
-            last_epk, last_id = _decode_token(token)
-            sql += " AND (epk>? OR (epk=? AND id>?))"
-            args += [last_epk, last_epk, last_id]
-        sql += " ORDER BY epk, id LIMIT ?"
-        args.append(limit + 1)
-        rows = conn.execute(sql, args).fetchall()
+        after = tokens.read_feed_position(token) if token else None
+        rows = feeds.read_feed_page(conn, info.rid, lo, hi, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     headers = {"x-ms-item-count": str(len(rows))}
     if more:
-        headers["x-ms-continuation"] = _encode_token([rows[-1][0], rows[-1][1]])
+        headers["x-ms-continuation"] = tokens.read_feed_token(rows[-1][0], rows[-1][1])
     body = (
         f'{{"_rid":"{info.rid}","Documents":[{",".join(r[2] for r in rows)}],"_count":{len(rows)}}}'
     )

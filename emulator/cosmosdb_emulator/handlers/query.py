@@ -1,11 +1,12 @@
-"""SQL queries, all answered by the server.
+"""SQL queries over documents, answered by the server.
 
 Cosmos DB REST "Querying resources",
 https://learn.microsoft.com/rest/api/cosmos-db/querying-cosmosdb-resources-using-the-rest-api.
-The server answers every query itself, cross-partition included, with full SQL semantics from
-``cosmosdb_emulator.query.run_query`` (never 400/1004), and pages the full result with an opaque
-``x-ms-continuation``. Documents are streamed from SQLite, filtered by container and EPK scope
-(partition key header, pkrangeid, start/end EPK).
+Queries run with the :mod:`cosmosdb_emulator.query` engine and are paged with an opaque
+``x-ms-continuation`` (:mod:`cosmosdb_emulator.tokens`); a container-wide query that needs the
+client's pipeline is answered 400/1004 (see :func:`_cross_partition_ranges`). Documents are
+read through :mod:`cosmosdb_emulator.feeds`, limited to the request's EPK scope (partition key
+header, pkrangeid, start/end EPK).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Generator
 from typing import Any
 
-from cosmosdb_emulator import catalog
+from cosmosdb_emulator import catalog, feeds, tokens
 from cosmosdb_emulator.app import App
 from cosmosdb_emulator.catalog import ContainerInfo
 from cosmosdb_emulator.epk import MAX_EPK, MIN_EPK, effective_partition_key, path_segments
@@ -102,16 +103,7 @@ def _stream(
 ) -> Generator[dict[str, Any], None, None]:
     """Documents in (EPK, id) order, parsed one at a time (memory stays flat)."""
     with app.store.read() as conn:
-        if point:
-            cur = conn.execute(
-                "SELECT body FROM docs WHERE coll_rid=? AND epk=? ORDER BY epk, id", (coll_rid, lo)
-            )
-        else:
-            cur = conn.execute(
-                "SELECT body FROM docs WHERE coll_rid=? AND epk>=? AND epk<? ORDER BY epk, id",
-                (coll_rid, lo, hi),
-            )
-        for (text,) in cur:
+        for text in feeds.scan(conn, coll_rid, lo, hi, point):
             if scan is not None:
                 scan.add(text)
             doc = json.loads(text)
@@ -151,21 +143,6 @@ def stream_order(compiled: Any) -> str | None:
     return None
 
 
-_ORDER_SQL = {
-    "key": ("epk, id", "(epk>? OR (epk=? AND id>=?))", 2),
-    "ts": (
-        "ts, epk, id",
-        "(ts>? OR (ts=? AND (epk>? OR (epk=? AND id>=?))))",
-        3,
-    ),
-    "ts_desc": (
-        "ts DESC, epk DESC, id DESC",
-        "(ts<? OR (ts=? AND (epk<? OR (epk=? AND id<=?))))",
-        3,
-    ),
-}
-
-
 def _stream_page(
     app: App,
     coll_rid: str,
@@ -197,23 +174,12 @@ def _stream_page(
         ``(rows, next_start)``; ``next_start`` is ``None`` when the scan is finished.
     """
     lo, hi, _ = scope_
-    order_sql, resume_sql, width = _ORDER_SQL[order]
-    key_cols = "epk, id" if width == 2 else "ts, epk, id"
-    sql = f"SELECT {key_cols}, body FROM docs WHERE coll_rid=? AND epk>=? AND epk<?"  # noqa: S608
-    args: list[Any] = [coll_rid, lo, hi]
-    if start is not None:
-        sql += " AND " + resume_sql
-        if width == 2:
-            args += [start[0], start[0], start[1]]
-        else:
-            args += [start[0], start[0], start[1], start[1], start[2]]
-    sql += f" ORDER BY {order_sql}"
+    width = feeds.key_width(order)
     evaluate = compiled.iter_results if order == "key" else compiled.execute
     out: list[Any] = []
     full: list[Any] | None = None  # the resume position once the page is full
     with app.store.read() as conn:
-        for row in conn.execute(sql, args):
-            key, text = list(row[:width]), row[width]
+        for key, text in feeds.scan_from(conn, coll_rid, lo, hi, order, start):
             if scan is not None:
                 scan.add(text)
             if raw:
@@ -347,10 +313,7 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
     if not token and not params and (_COUNT_ALL.match(text) or _COUNT_ALL_ITEM.match(text)):
         # Index-only: counted by SQLite without reading a document (retrievedDocumentCount 0).
         with app.store.read() as conn:
-            (count,) = conn.execute(
-                "SELECT COUNT(*) FROM docs WHERE coll_rid=? AND epk>=? AND epk<?",
-                (info.rid, lo, hi),
-            ).fetchone()
+            count = feeds.count(conn, info.rid, lo, hi)
         value = str(int(count)) if _COUNT_ALL.match(text) else f'[{{"item":{int(count)}}}]'
         body = f'{{"_rid":"{info.rid}","Documents":[{value}],"_count":1}}'
         return text_response(200, body, {"x-ms-item-count": "1"}), info, point
@@ -376,11 +339,7 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
     offset, key = 0, None
     results: list[Any] | None = None
     if token:
-        try:
-            state = json.loads(base64.urlsafe_b64decode(token.encode()))
-            offset, key = int(state["o"]), str(state["k"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise bad_request("Invalid query continuation token.") from exc
+        offset, key = tokens.query_cursor(token)
         results = _cache_get(key)
     if results is None:
         try:
@@ -402,8 +361,7 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
         page = [_without(row, computed_names, payload=True) for row in page]
     headers = {"x-ms-item-count": str(len(page))}
     if offset + limit < len(results):
-        state = {"o": offset + limit, "k": key}
-        headers["x-ms-continuation"] = base64.urlsafe_b64encode(dumps(state).encode()).decode()
+        headers["x-ms-continuation"] = tokens.query_cursor_token(offset + limit, key)
     body = f'{{"_rid":"{info.rid}","Documents":{dumps(page)},"_count":{len(page)}}}'
     return text_response(200, body, headers), info, point
 
@@ -565,13 +523,7 @@ def _run_streaming(
     """One page of a position-pageable query; with ``cross_ranges``, from one range only."""
     start: list[Any] | None = None
     if token:
-        try:
-            state = json.loads(base64.urlsafe_b64decode(token.encode()))
-            start = list(state["p"])
-            if len(start) != _ORDER_SQL[order][2] + 1:
-                raise ValueError("bad position")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise bad_request("Invalid query continuation token.") from exc
+        start = tokens.query_position(token, feeds.key_width(order))
     raw = order == "key" and augment is None and _passthrough(compiled)
     if cross_ranges is None:
         page, next_start = _stream_page(
@@ -583,9 +535,7 @@ def _run_streaming(
         )
     headers = {"x-ms-item-count": str(len(page))}
     if next_start is not None:
-        headers["x-ms-continuation"] = base64.urlsafe_b64encode(
-            dumps({"p": next_start}).encode()
-        ).decode()
+        headers["x-ms-continuation"] = tokens.query_position_token(next_start)
     documents = "[" + ",".join(page) + "]" if raw else dumps(page)
     body = f'{{"_rid":"{coll_rid}","Documents":{documents},"_count":{len(page)}}}'
     return text_response(200, body, headers)
