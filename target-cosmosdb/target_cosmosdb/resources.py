@@ -25,9 +25,9 @@ from target_cosmosdb.errors import TargetCosmosDBError
 from target_cosmosdb.writer import AdaptiveLimiter
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy
+
+    from target_cosmosdb.settings import TargetSettings
 
 #: Characters Cosmos DB forbids in resource names (databases, containers).
 _FORBIDDEN_NAME_CHARS = frozenset("/\\?#")
@@ -71,14 +71,14 @@ class CosmosResources:
     """Lazily created, thread-safe access to the account's database and containers.
 
     Args:
-        config: Target configuration.
+        settings: The target's settings.
         user_agent: User-Agent suffix.
     """
 
-    def __init__(self, config: Mapping[str, t.Any], *, user_agent: str) -> None:
-        self.config = config
+    def __init__(self, settings: TargetSettings, *, user_agent: str) -> None:
+        self.settings = settings
         self.meter = RequestChargeMeter()
-        self.max_concurrency = int(config.get("max_concurrency") or 16)
+        self.max_concurrency = settings.max_concurrency
         self.abort = threading.Event()
         self._lock = threading.RLock()
         self._client: CosmosClient | None = None
@@ -97,7 +97,7 @@ class CosmosResources:
         with self._lock:
             if self._client is None:
                 self._client = build_client(
-                    self.config,
+                    self.settings.connection,
                     meter=self.meter,
                     user_agent=self._user_agent,
                     connection_policy=throttle_free_policy(),
@@ -121,9 +121,9 @@ class CosmosResources:
         if self._database is not None:
             return self._database
         client = self.client
-        name = str(self.config["database"])
+        name = self.settings.database
         try:
-            if self.config.get("create_container", True):
+            if self.settings.create_container:
                 try:
                     self._database = client.create_database_if_not_exists(name)
                 except CosmosResourceExistsError:
@@ -178,7 +178,7 @@ class CosmosResources:
             if cached is not None:
                 return cached
             try:
-                if self.config.get("create_container", True):
+                if self.settings.create_container:
                     try:
                         proxy = database.create_container_if_not_exists(
                             name,
@@ -195,7 +195,7 @@ class CosmosResources:
             except CosmosResourceNotFoundError:
                 raise TargetCosmosDBError(
                     f"Stream '{stream}': container '{name}' does not exist in database "
-                    f"'{self.config['database']}' and 'create_container' is false"
+                    f"'{self.settings.database}' and 'create_container' is false"
                 ) from None
             except CosmosHttpResponseError as exc:
                 raise TargetCosmosDBError(
@@ -215,18 +215,13 @@ class CosmosResources:
             return info
 
     def _throughput_kwargs(self) -> dict[str, t.Any]:
-        manual = self.config.get("container_throughput")
-        autoscale = self.config.get("autoscale_max_throughput")
-        if manual and autoscale:
-            raise TargetCosmosDBError(
-                "Settings 'container_throughput' and 'autoscale_max_throughput' contradict: give one"
-            )
+        # The two settings are exclusive (checked by TargetSettings.from_config).
+        manual = self.settings.container_throughput
+        autoscale = self.settings.autoscale_max_throughput
         if manual:
-            return {"offer_throughput": int(manual)}
+            return {"offer_throughput": manual}
         if autoscale:
-            return {
-                "offer_throughput": ThroughputProperties(auto_scale_max_throughput=int(autoscale))
-            }
+            return {"offer_throughput": ThroughputProperties(auto_scale_max_throughput=autoscale)}
         return {}
 
     def shutdown(self) -> None:

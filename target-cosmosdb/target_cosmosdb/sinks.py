@@ -147,18 +147,20 @@ class CosmosDBSink(CompatSink):
             TargetCosmosDBError: If ``id_strategy`` cannot work for this stream.
         """
         self.cosmos_target = t.cast("TargetCosmosDB", target)
+        #: The target's settings (parsed once by the target).
+        self.settings = self.cosmos_target.settings
         super().__init__(target, stream_name, schema, key_properties)
         try:
             self.id_strategy = IdStrategy(
-                str(self.config.get("id_strategy") or "auto"),
-                str(self.config.get("id_field") or "id"),
+                self.settings.id_strategy,
+                self.settings.id_field,
                 self.key_properties,
                 schema_properties=(self.schema.get("properties") or {}).keys(),
             )
         except ValueError as exc:
             raise TargetCosmosDBError(f"Stream '{stream_name}': {exc}") from None
-        self.write_mode = str(self.config.get("write_mode") or "upsert")
-        self.hard_delete = bool(self.config.get("hard_delete", False))
+        self.write_mode = self.settings.write_mode
+        self.hard_delete = self.settings.hard_delete
         # Shared by every sink the stream has (a SCHEMA change creates a new sink), so METRIC
         # deltas and the closing summary count the whole stream.
         self.totals = self.cosmos_target.totals_for(stream_name)
@@ -180,8 +182,8 @@ class CosmosDBSink(CompatSink):
     def setup(self) -> None:
         """Resolve (create) the container and build the writer."""
         resources = self.cosmos_target.resources
-        name = str(self.config.get("container") or container_name(self.stream_name))
-        if name != (self.config.get("container") or self.stream_name):
+        name = self.settings.container or container_name(self.stream_name)
+        if name != (self.settings.container or self.stream_name):
             self.logger.warning("Stream '%s' is written to container '%s'", self.stream_name, name)
         self.container = resources.container(name, self._creation_paths(), stream=self.stream_name)
         self.pk_paths = self.container.pk_paths
@@ -490,10 +492,10 @@ class CosmosDBSink(CompatSink):
                 f"Input line {self.cosmos_target.line_number}: ACTIVATE_VERSION for stream "
                 f"'{self.stream_name}' has a non-integer version {new_version!r}"
             )
-        if self.config.get("container"):
+        if self.settings.container:
             raise TargetCosmosDBError(
                 f"Stream '{self.stream_name}': ACTIVATE_VERSION cannot be honoured while every "
-                f"stream shares container '{self.config['container']}' (setting 'container'): "
+                f"stream shares container '{self.settings.container}' (setting 'container'): "
                 "retiring old versions could remove other streams' documents. Unset "
                 "'container', or set 'process_activate_version_messages' to false to ignore it"
             )

@@ -1,4 +1,4 @@
-"""target-cosmosdb: the Singer target class, its settings and its CLI error handling."""
+"""target-cosmosdb: the Singer target class and its CLI error handling (settings: settings.py)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,20 @@ import logging
 import threading
 import typing as t
 
-from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
 
-from cosmosdb_shared import CosmosConnectionError, connection_properties
+from cosmosdb_shared import CosmosConnectionError
 from cosmosdb_shared.cli import CommandShell
-from target_cosmosdb import partition_key as pkmod
+from cosmosdb_shared.runtime import tune_gc_for_streaming
 from target_cosmosdb.batch_files import BatchFileError, check_encoding, read_records
 from target_cosmosdb.compat import CompatTarget
 from target_cosmosdb.dead_letters import BadRecords, DeadLetterWriter
 from target_cosmosdb.errors import TargetCosmosDBError, TerminatedDuringDrain
-from target_cosmosdb.ids import ID_STRATEGIES
 from target_cosmosdb.pipeline import WritePipelines
 from target_cosmosdb.reader import LineNumberingReader
 from target_cosmosdb.resources import CosmosResources
+from target_cosmosdb.settings import TargetSettings, target_properties
 from target_cosmosdb.sinks import CosmosDBSink, StreamTotals
 
 if t.TYPE_CHECKING:
@@ -32,142 +31,12 @@ if t.TYPE_CHECKING:
 
     from target_cosmosdb.compat import ConfigInput
 
-WRITE_MODES = ("upsert", "insert", "append", "patch")
-#: Upper bound of ``max_concurrency`` (threads and HTTP connections of one run).
-MAX_CONCURRENCY = 512
-
-
-def target_properties() -> th.PropertiesList:
-    """Return the target's settings (connection settings from cosmosdb_shared first).
-
-    Returns:
-        The settings as a singer-sdk ``PropertiesList``.
-    """
-    return th.PropertiesList(
-        *connection_properties(),
-        th.Property(
-            "container",
-            th.StringType(min_length=1, max_length=255),
-            description=(
-                "Container that receives every stream. Default: one container per stream, named "
-                "like the stream (rename streams with a stream map `__alias__`)."
-            ),
-        ),
-        th.Property(
-            "create_container",
-            th.BooleanType,
-            default=True,
-            description=(
-                "Create the database and missing containers. When false, a missing database or "
-                "container fails the run."
-            ),
-        ),
-        th.Property(
-            "partition_key_path",
-            # A type list rather than anyOf: singer-sdk 0.54.9 appends a bare "null" string to
-            # anyOf for optional settings, which breaks config validation.
-            th.CustomType(
-                {
-                    "type": ["string", "array"],
-                    "items": {"type": "string"},
-                    "minItems": 1,
-                    "maxItems": 3,
-                }
-            ),
-            description=(
-                "Partition key of containers this target creates: a path such as `/tenantId`, or "
-                "a list of up to 3 paths for a hierarchical (MultiHash) key. When unset: the "
-                "source container's definition if the SCHEMA carries it (tap-cosmosdb's "
-                "`x-cosmosdb-partition-key`), else `/id`. Existing containers keep their own "
-                "definition, which is read from the service and used instead."
-            ),
-        ),
-        th.Property(
-            "container_throughput",
-            th.IntegerType(minimum=400),
-            description=(
-                "Manual throughput (RU/s, at least 400) for containers this target creates."
-            ),
-        ),
-        th.Property(
-            "autoscale_max_throughput",
-            th.IntegerType(minimum=1000),
-            description=(
-                "Autoscale maximum throughput (RU/s, at least 1000) for containers this target "
-                "creates. "
-                "Mutually exclusive with `container_throughput`."
-            ),
-        ),
-        th.Property(
-            "write_mode",
-            th.StringType,
-            default="upsert",
-            allowed_values=list(WRITE_MODES),
-            description=(
-                "`upsert` (create or replace), `insert` (create; an existing id fails the run), "
-                "`append` (create; existing ids are skipped and counted) or `patch` (set the "
-                "record's fields on an existing document, creating it when absent)."
-            ),
-        ),
-        th.Property(
-            "id_field",
-            th.StringType(min_length=1),
-            default="id",
-            description=(
-                "Record field holding the document id (`id_strategy: field`, and `auto` when the "
-                "stream schema declares it)."
-            ),
-        ),
-        th.Property(
-            "id_strategy",
-            th.StringType,
-            default="auto",
-            allowed_values=list(ID_STRATEGIES),
-            description=(
-                "`auto`: the `id_field` value when the stream schema declares that field, else "
-                "the key properties, else a hash of the record (the choice is logged once per "
-                "stream). `field`: the `id_field` value. `key_properties`: key property values "
-                "joined with `|`. `hash`: SHA-256 of the key property values, or of the whole "
-                "record for a stream without key properties (identical rows then merge and a "
-                "changed row becomes a new document). All are deterministic, so a replay "
-                "overwrites. Non-string ids are stringified."
-            ),
-        ),
-        th.Property(
-            "hard_delete",
-            th.BooleanType,
-            default=False,
-            description=(
-                "Delete the document of a record that has `_sdc_deleted_at` (a missing document "
-                "is fine). When false, such records are stored with that field."
-            ),
-        ),
-        th.Property(
-            "max_concurrency",
-            th.IntegerType(minimum=1, maximum=MAX_CONCURRENCY),
-            default=16,
-            description=(
-                "Most requests (transactional batches or point operations) in flight at once, "
-                "1 to 512; the HTTP connection pool is sized to match. Lowered automatically "
-                "(halved) while Cosmos DB throttles (429) and raised slowly again on success."
-            ),
-        ),
-        th.Property(
-            "dead_letter_path",
-            th.StringType(min_length=1),
-            description=(
-                "JSONL file receiving records Cosmos DB or the target refuses (bad id, document "
-                "over 2 MB, schema violation, write refused), each with stream, line, id and "
-                "reason. Without it such a record fails the run with that message."
-            ),
-        ),
-    )
-
 
 class TargetCosmosDB(CompatTarget):
     """Singer target writing records to Azure Cosmos DB (NoSQL API) in transactional batches."""
 
     name = "target-cosmosdb"
+    #: The settings, declared with their typed form in :mod:`target_cosmosdb.settings`.
     config_jsonschema = target_properties().to_dict()
     default_sink_class = CosmosDBSink
     message_reader_class = LineNumberingReader
@@ -240,22 +109,16 @@ class TargetCosmosDB(CompatTarget):
             message_reader=message_reader,
         )
         self.shell.protect(self.config)
-        try:
-            setting = self.config.get("partition_key_path")
-            #: Paths from the setting, or None to follow the SCHEMA annotation / ``/id``.
-            self.pk_paths: list[str] | None = pkmod.parse_paths(setting) if setting else None
-        except ValueError as exc:
-            raise TargetCosmosDBError(str(exc)) from None
-        if self.config.get("container_throughput") and self.config.get("autoscale_max_throughput"):
-            raise TargetCosmosDBError(
-                "Settings 'container_throughput' and 'autoscale_max_throughput' contradict: give one"
-            )
-        if int(self.config.get("max_concurrency") or 16) < 1:
-            raise TargetCosmosDBError("Setting 'max_concurrency' must be at least 1")
+        #: The settings, parsed once (after singer-sdk validated them against the schema); every
+        #: module reads settings from here.
+        self.settings = TargetSettings.from_config(self.config)
+        paths = self.settings.partition_key_path
+        #: Paths from the setting, or None to follow the SCHEMA annotation / ``/id``.
+        self.pk_paths: list[str] | None = list(paths) if paths else None
         self.resources = CosmosResources(
-            self.config, user_agent=f"{self.name}/{self.plugin_version}"
+            self.settings, user_agent=f"{self.name}/{self.plugin_version}"
         )
-        path = self.config.get("dead_letter_path")
+        path = self.settings.dead_letter_path
         self.dead_letters = DeadLetterWriter(path) if path else None
         #: The one path of every refused record (dead letter, or a fatal one-line error).
         self.bad_records = BadRecords(self.dead_letters)
@@ -531,6 +394,8 @@ class TargetCosmosDB(CompatTarget):
             config: Settings files or ``ENV``.
             file_input: Read messages from this file instead of stdin.
         """
+        if not about:
+            tune_gc_for_streaming()  # batches of held records made the collector cost ~20 % CPU
         try:
             super().invoke(
                 about=about, about_format=about_format, config=config, file_input=file_input

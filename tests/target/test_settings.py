@@ -5,7 +5,12 @@ import subprocess
 
 import pytest
 
+from cosmosdb_shared.settings import connection_properties
+from target_cosmosdb.errors import TargetCosmosDBError
+from target_cosmosdb.settings import TargetSettings
+from target_cosmosdb.target import TargetCosmosDB
 from tests.conftest import executable
+from tests.shared.settings_check import default_mismatches
 from tests.target.conftest import record, schema, state
 
 
@@ -83,3 +88,74 @@ def test_settings_schema_declares_the_bounds():
     assert settings["max_concurrency"]["minimum"] == 1
     assert settings["container_throughput"]["minimum"] == 400
     assert settings["autoscale_max_throughput"]["minimum"] == 1000
+
+
+# Typed settings (parsed once) ------------------------------------------------------------------
+
+CONNECTION = {"database": "d", "account_endpoint": "http://h/", "account_key": "a2V5"}
+
+
+def own_settings_schema() -> dict:
+    """The target's settings schema minus the shared connection settings."""
+    shared = {prop.name for prop in connection_properties()}
+    props = TargetCosmosDB.config_jsonschema["properties"]
+    return {"properties": {k: v for k, v in props.items() if k not in shared}}
+
+
+def test_typed_settings_defaults_are_the_schema_defaults():
+    schema = own_settings_schema()
+    assert default_mismatches(TargetSettings, schema) == []
+    fields = set(TargetSettings.__dataclass_fields__) - {"connection"}
+    assert fields == set(schema["properties"])
+
+
+def test_unset_settings_parse_to_the_declared_defaults():
+    settings = TargetSettings.from_config(CONNECTION)
+    props = TargetCosmosDB.config_jsonschema["properties"]
+    for name in TargetSettings.__dataclass_fields__:
+        if "default" in props.get(name, {}):
+            assert getattr(settings, name) == props[name]["default"], name
+    assert settings.partition_key_path is None
+    assert settings.container_throughput is None
+    assert settings.database == "d"
+
+
+def test_given_settings_are_parsed_to_their_types():
+    settings = TargetSettings.from_config(
+        {
+            **CONNECTION,
+            "partition_key_path": '["/tenant", "/user"]',
+            "autoscale_max_throughput": "4000",
+            "max_concurrency": 3,
+            "hard_delete": "true",
+        }
+    )
+    assert settings.partition_key_path == ("/tenant", "/user")
+    assert settings.autoscale_max_throughput == 4000
+    assert settings.max_concurrency == 3
+    assert settings.hard_delete is True
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"container_throughput": 400, "autoscale_max_throughput": 4000},
+            "Settings 'container_throughput' and 'autoscale_max_throughput' contradict: give one",
+        ),
+        ({"max_concurrency": 0}, "Setting 'max_concurrency' must be at least 1, not 0"),
+        ({"max_concurrency": 513}, "Setting 'max_concurrency' must be at most 512, not 513"),
+        (
+            {"write_mode": "merge"},
+            "Setting 'write_mode' must be one of upsert, insert, append, patch, not 'merge'",
+        ),
+        ({"partition_key_path": "tenant"}, "Setting 'partition_key_path' has invalid path"),
+    ],
+)
+def test_typed_settings_refuse_with_one_line_naming_the_setting(config, message):
+    # The CLI's JSON-schema validation refuses most of these first; the typed parse refuses them
+    # too for a configuration that was not validated, and checks the contradictions.
+    with pytest.raises(TargetCosmosDBError) as info:
+        TargetSettings.from_config({**CONNECTION, **config})
+    assert str(info.value).startswith(message)
+    assert "\n" not in str(info.value)
