@@ -6,9 +6,9 @@ that is being read or has read anything since the previous line::
     Progress of stream 'flights' (LOG_BASED): 120000 records, 4100.0 records/s, 2 of 4 feed
     ranges caught up, 1234.50 RU in 130 requests, 3 throttled, 29.3 s
 
-and writes METRIC points of the increase since its previous report
-(:func:`tap_cosmosdb.metrics.emit_interval_metrics`). The per-range totals still come at the end
-of the run (:func:`tap_cosmosdb.metrics.emit_stream_metrics`).
+and writes the stream's METRIC points (:meth:`tap_cosmosdb.metrics.TapMetrics.report`: per feed
+range, the increase since the previous point); the last ones come at the end of the run
+(:meth:`tap_cosmosdb.metrics.TapMetrics.finish`).
 
 A thread rather than a check between pages, so a stream stuck in throttling or retries still
 reports. It only reads counters (ints and the lock-protected RU meter); the Singer messages on
@@ -22,11 +22,12 @@ import threading
 import time
 import typing as t
 
-from tap_cosmosdb.metrics import emit_interval_metrics
+from tap_cosmosdb.metrics import TapMetrics
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from cosmosdb_shared import RequestChargeMeter
     from tap_cosmosdb.streams import CosmosContainerStream
 
 logger = logging.getLogger("tap-cosmosdb")
@@ -43,6 +44,7 @@ class ProgressReporter:
         self,
         streams: Iterable[CosmosContainerStream],
         interval: float,
+        meter: RequestChargeMeter,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -51,8 +53,11 @@ class ProgressReporter:
         Args:
             streams: The selected streams.
             interval: Seconds between reports; 0 (or less) disables reporting.
+            meter: The tap's RU meter.
             clock: Monotonic clock in seconds.
         """
+        #: The run's METRIC points (also written at the end of the run, by the tap).
+        self.metrics = TapMetrics(meter)
         self.streams = list(streams)
         self.interval = float(interval)
         self.clock = clock
@@ -123,7 +128,7 @@ class ProgressReporter:
             line = progress_line(stream, totals, elapsed)
             logger.info(line)
             lines.append(line)
-            emit_interval_metrics(stream, totals, previous)
+            self.metrics.report(stream)
             self._last[stream.name] = dict(totals)
         return lines
 

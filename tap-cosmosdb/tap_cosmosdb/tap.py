@@ -35,7 +35,6 @@ from tap_cosmosdb.compat import (
     wait_for_endpoint_refresh,
 )
 from tap_cosmosdb.continuation import ContinuationError
-from tap_cosmosdb.metrics import emit_stream_metrics
 from tap_cosmosdb.progress import ProgressReporter
 from tap_cosmosdb.records import (
     DELETED_AT_PROPERTY,
@@ -486,6 +485,7 @@ class TapCosmosDB(Tap):
         progress = ProgressReporter(
             [s for s in selected if isinstance(s, CosmosContainerStream)],
             self.settings.progress_interval_seconds,
+            self.meter,
         )
         with progress:
             for stream in selected:
@@ -503,7 +503,7 @@ class TapCosmosDB(Tap):
             stream.log_sync_costs()
         for stream in selected:
             if isinstance(stream, CosmosContainerStream):
-                emit_stream_metrics(stream, self.meter)
+                progress.metrics.finish(stream)
 
     def _poll(self, streams: list[t.Any], progress: ProgressReporter) -> None:
         interval = self.settings.poll_interval_seconds

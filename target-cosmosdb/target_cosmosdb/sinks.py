@@ -8,7 +8,6 @@ import typing as t
 from dataclasses import dataclass, field
 from functools import partial
 
-from singer_sdk import metrics
 from singer_sdk.exceptions import InvalidRecord
 
 from cosmosdb_shared.conventions import (
@@ -17,7 +16,7 @@ from cosmosdb_shared.conventions import (
     PARTITION_KEY_SCHEMA_KEYWORD,
     TABLE_VERSION_PROPERTY,
 )
-from cosmosdb_shared.metrics import CosmosMetric, counter_point
+from cosmosdb_shared.metrics import CosmosMetric, CounterReporter
 from cosmosdb_shared.partition_key import group_key, header_json, path_parts
 from target_cosmosdb import partition_key as pkmod
 from target_cosmosdb.batching import WriteItem, dedupe, estimate_operation_bytes
@@ -51,7 +50,7 @@ class StreamTotals:
 
     Attributes:
         stats: Write counters, updated by the writers of each of the stream's sinks.
-        reported: Metric name -> value already logged in a METRIC line (deltas follow).
+        reporter: Writes the stream's METRIC points as increments since the previous ones.
         container: Container the stream writes to (None until a sink was set up).
         limiter: That container's AIMD limiter (None until a sink was set up).
         id_choice: Where ids come from, as last logged (:meth:`IdStrategy.describe`).
@@ -60,7 +59,7 @@ class StreamTotals:
     """
 
     stats: WriteStats = field(default_factory=WriteStats)
-    reported: dict[str, float] = field(default_factory=dict)
+    reporter: CounterReporter = field(default_factory=CounterReporter)
     container: str | None = None
     limiter: AdaptiveLimiter | None = None
     id_choice: str | None = None
@@ -165,7 +164,6 @@ class CosmosDBSink(CompatSink):
         # deltas and the closing summary count the whole stream.
         self.totals = self.cosmos_target.totals_for(stream_name)
         self.stats = self.totals.stats
-        self._reported = self.totals.reported
         #: Background writer of the stream's batches, shared by every sink the stream has.
         self.pipeline = self.cosmos_target.pipelines.for_stream(stream_name)
 
@@ -605,15 +603,6 @@ class CosmosDBSink(CompatSink):
         }
 
     def emit_metrics(self) -> None:
-        """Log one METRIC counter line per metric that changed since the last call."""
-        logger = metrics.get_metrics_logger()
+        """Log one METRIC counter line per metric that grew since the last call (the increase)."""
         tags = {"stream": self.stream_name, "container": self.container.name}
-        for metric, value in self._counters().items():
-            delta = value - self._reported.get(metric.value, 0)
-            if not delta:
-                continue
-            self._reported[metric.value] = value
-            point = counter_point(
-                metric, round(delta, 3) if isinstance(delta, float) else delta, tags
-            )
-            metrics.log(logger, point)
+        self.totals.reporter.report(self._counters(), tags)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 from tests.tap.conftest import seed
 from tests.tap.test_query_reader import set_method
@@ -64,23 +65,48 @@ def test_log_based_run_reports_progress_at_the_interval(tap_env):
     assert {int(m["total"]) for m in reports} == {4}  # the emulator's 4 feed ranges
 
     points = metric_points(run.stderr)
-    interval = [
-        p
+    assert_each_metric_once(points, run.stderr, records=60)
+    # Reported during the run too: some range has several points of a counter.
+    ru_scopes = Counter(
+        p["tags"]["scope"]
         for p in points
-        if p["tags"].get("scope") == "interval" and p["tags"].get("stream") == "items"
-    ]
-    ru_points = [p["value"] for p in interval if p["metric"] == "cosmos_request_units"]
-    item_points = [p["value"] for p in interval if p["metric"] == "cosmos_item_count"]
-    assert len(ru_points) >= 2
-    assert all(v >= 0 for v in ru_points)
-    assert sum(ru_points) > 0
-    # Increases since the previous point: they add up to the last progress line's totals.
-    assert sum(item_points) == records[len(item_points) - 1]
+        if p["metric"] == "cosmos_request_units" and p["tags"]["stream"] == "items"
+    )
+    assert max(ru_scopes.values()) >= 2, ru_scopes
     # singer-sdk's own record_count follows the same interval (its default is 60 s).
     record_counts = [
         p for p in points if p["metric"] == "record_count" and p["tags"]["stream"] == "items"
     ]
     assert len(record_counts) >= 2
+
+
+SUMMARY = re.compile(
+    r"Summary for stream 'items' \(\w+\): (?P<records>\d+) records, (?P<pages>\d+) pages, "
+    r"(?P<ru>[\d.]+) RU in (?P<requests>\d+) requests, (?P<throttles>\d+) throttled"
+)
+
+
+def assert_each_metric_once(points: list[dict], stderr: str, *, records: int) -> None:
+    """Each quantity is carried by one metric, and each unit of it by one point.
+
+    The points of a counter are increments: over the run they add up to the stream's totals in
+    its summary line, however many progress reports were written. Records read are singer-sdk's
+    ``record_count`` alone.
+    """
+    summary = SUMMARY.search(stderr)
+    assert summary, stderr[-3000:]
+    items = [p for p in points if p["tags"].get("stream") == "items"]
+
+    def total(name: str) -> float:
+        return sum(p["value"] for p in items if p["metric"] == name)
+
+    assert total("record_count") == int(summary["records"]) == records
+    assert total("cosmos_page_count") == int(summary["pages"])
+    assert total("cosmos_request_count") == int(summary["requests"])
+    assert total("cosmos_throttle_count") == int(summary["throttles"])
+    assert abs(total("cosmos_request_units") - float(summary["ru"])) < 0.01
+    names = {p["metric"] for p in items}
+    assert not {n for n in names if "item" in n or "record" in n} - {"record_count"}, names
 
 
 def test_full_table_reports_progress_without_ranges(tap_env):
@@ -110,4 +136,9 @@ def test_zero_interval_turns_progress_off(tap_env):
     assert run.returncode == 0, run.stderr[-3000:]
     assert len(run.records("items")) == 20
     assert "Progress of stream" not in run.stderr
-    assert not [p for p in metric_points(run.stderr) if p["tags"].get("scope") == "interval"]
+    points = metric_points(run.stderr)
+    assert_each_metric_once(points, run.stderr, records=20)
+    # Only the end of the run reports: one point per counter and range.
+    keys = [(p["metric"], p["tags"]["scope"]) for p in points if p["metric"].startswith("cosmos_")]
+    assert keys
+    assert len(keys) == len(set(keys))
