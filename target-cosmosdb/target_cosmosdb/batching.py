@@ -9,8 +9,11 @@ holds at most 100 operations, all for one logical partition key, and its request
 from __future__ import annotations
 
 import json
+import re
 import typing as t
 from dataclasses import dataclass, field
+
+import msgspec
 
 from cosmosdb_shared.partition_key import group_key, header_json
 from target_cosmosdb import partition_key as pkmod
@@ -25,6 +28,11 @@ MAX_BATCH_BYTES = 2 * 1024 * 1024
 #: Bytes the batch envelope adds per operation (``{"operationType":"Upsert","resourceBody":}`` and
 #: a comma), rounded up.
 OPERATION_OVERHEAD_BYTES = 64
+
+#: Compact JSON encoder for size estimates (msgspec, already installed with singer-sdk).
+_encode = msgspec.json.Encoder().encode
+#: A digit followed by ``e``: where a float exponent may be (msgspec writes it shorter).
+_DIGIT_E = re.compile(rb"[0-9]e")
 
 #: What one record asks for.
 Action = t.Literal["upsert", "create", "patch", "delete"]
@@ -86,13 +94,31 @@ def estimate_operation_bytes(doc: t.Any) -> int:
     The SDK serialises batch bodies as compact JSON (``_synchronized_request.py``), possibly
     ASCII-escaped, so the ASCII-escaped length (never smaller than the UTF-8 length) is used.
 
+    The body is encoded with msgspec (about ten times faster than ``json.dumps``): for
+    ASCII output its length equals ``json.dumps(doc, separators=(",", ":"))``'s except that
+    msgspec writes float exponents without ``+`` and zero padding (``1e300``, ``1e-7``; Python
+    writes ``1e+300``, ``1e-07``), so two bytes are added per digit followed by ``e``. Output
+    with non-ASCII characters or DEL (escaped to six bytes each by ``json.dumps``), and values
+    msgspec cannot encode, are measured with ``json.dumps`` itself. For JSON values (what
+    :func:`~target_cosmosdb.documents.to_document` returns) the estimate is therefore never
+    below the ``json.dumps`` length.
+
     Args:
         doc: The operation's resource body (document, or patch operations), or None.
 
     Returns:
         Bytes.
     """
-    body = 0 if doc is None else len(json.dumps(doc, separators=(",", ":"), default=str))
+    if doc is None:
+        return OPERATION_OVERHEAD_BYTES
+    try:
+        encoded = _encode(doc)
+    except (TypeError, ValueError, OverflowError):
+        encoded = None
+    if encoded is None or not encoded.isascii() or b"\x7f" in encoded:
+        body = len(json.dumps(doc, separators=(",", ":"), default=str))
+    else:
+        body = len(encoded) + 2 * len(_DIGIT_E.findall(encoded))
     return body + OPERATION_OVERHEAD_BYTES
 
 

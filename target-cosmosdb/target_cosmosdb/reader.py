@@ -12,6 +12,8 @@ import json
 import typing as t
 from collections import Counter, defaultdict
 
+import msgspec
+from singer_sdk.contrib.msgspec import decoder as msgspec_decoder
 from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
 from singer_sdk.io_base import SingerReader
 from singer_sdk.singerlib.exceptions import InvalidInputLine
@@ -55,7 +57,22 @@ class LineNumberingReader(SingerReader):
             TargetCosmosDBError: If the line is not a JSON object or is nested too deeply.
         """
         try:
-            message = deserialize_json(line)
+            # singer-sdk's msgspec decoder (floats as Decimal) is about four times faster than
+            # json.loads; it refuses what json.loads also refuses, and NaN, Infinity and lone
+            # surrogates, which json.loads accepts: any line it refuses is parsed again below,
+            # so results and error messages stay json.loads's.
+            message = msgspec_decoder.decode(line)
+        except (msgspec.DecodeError, RecursionError):
+            message = self._deserialize_slow(line)
+        if not isinstance(message, dict):
+            raise TargetCosmosDBError(
+                f"Input line {self.line_number} is not a Singer message (a JSON object)"
+            )
+        return message
+
+    def _deserialize_slow(self, line: str) -> t.Any:
+        try:
+            return deserialize_json(line)
         except json.JSONDecodeError as exc:
             raise TargetCosmosDBError(
                 f"Input line {self.line_number} is not valid JSON ({exc.msg} at column "
@@ -65,11 +82,6 @@ class LineNumberingReader(SingerReader):
             raise TargetCosmosDBError(
                 f"Input line {self.line_number} is nested too deeply to parse"
             ) from None
-        if not isinstance(message, dict):
-            raise TargetCosmosDBError(
-                f"Input line {self.line_number} is not a Singer message (a JSON object)"
-            )
-        return message
 
     def process_lines(
         self,

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import json
+import random
+import re
+import string
+
+import pytest
+
 from cosmosdb_shared.partition_key import UNDEFINED, group_key
 from target_cosmosdb.batching import (
     MAX_BATCH_BYTES,
+    OPERATION_OVERHEAD_BYTES,
     WriteItem,
     chunk,
     dedupe,
@@ -73,3 +83,59 @@ def test_chunk_counts_multi_operation_items():
 def test_estimate_operation_bytes_not_below_utf8_size():
     doc = {"id": "é" * 1000}
     assert estimate_operation_bytes(doc) >= len(b'{"id":"' + ("é" * 1000).encode() + b'"}')
+
+
+def _json_bytes(doc):
+    return len(json.dumps(doc, separators=(",", ":"), default=str)) + OPERATION_OVERHEAD_BYTES
+
+
+ESTIMATE_CASES = [
+    {"id": "1", "n": 3, "ok": True, "none": None, "tags": ["a", "b"], "nested": {"x": [1, {}]}},
+    {"id": "plain", "price": 12.25, "ratio": 0.1, "neg": -0.0, "big": 2**70},
+    {"id": "exp", "huge": 1e300, "tiny": 1e-7, "mid": 1.1805916207174113e21, "x": [1e16, 5e-324]},
+    {"id": "ctrl", "s": 'a\x01b\n\t\r\x08\x0c"\\/'},
+    {"id": "del", "s": "x\x7fy"},
+    {"id": "utf8", "s": "é ü \u2028 😀"},
+    {"id": "text with e1 and 2e in it", "k1e": "3e5"},
+    {},
+]
+
+
+@pytest.mark.parametrize("doc", ESTIMATE_CASES, ids=range(len(ESTIMATE_CASES)))
+def test_estimate_operation_bytes_never_below_json_dumps(doc):
+    expected = _json_bytes(doc)
+    estimate = estimate_operation_bytes(doc)
+    assert estimate >= expected
+    # Only float exponents may push it above json.dumps's length, two bytes each at most.
+    exponents = len(re.findall(r"[0-9]e", json.dumps(doc, default=str)))
+    assert estimate <= expected + 2 * exponents
+
+
+#: Printable ASCII and its control characters, without "e" (a digit followed by "e" in a
+#: string is counted as a possible float exponent, two bytes more).
+TEXT = string.printable.replace("e", "")
+
+
+def test_estimate_operation_bytes_equals_json_dumps_on_flat_records():
+    rng = random.Random(7)
+    for i in range(300):
+        doc = {
+            "id": f"item-{i}",
+            "n": rng.randint(-(10**12), 10**12),
+            "price": round(rng.uniform(-1e6, 1e6), rng.randint(0, 6)),
+            "s": "".join(rng.choice(TEXT) for _ in range(rng.randint(0, 40))),
+            "flags": [rng.random() < 0.5 for _ in range(3)],
+        }
+        assert estimate_operation_bytes(doc) == _json_bytes(doc), doc
+
+
+def test_estimate_operation_bytes_of_a_delete():
+    assert estimate_operation_bytes(None) == OPERATION_OVERHEAD_BYTES
+
+
+def test_estimate_operation_bytes_of_values_json_cannot_encode():
+    # to_document leaves no such value; the SDK could not send one either (json.dumps without
+    # a default), so only an estimate of the right order is asked for.
+    doc = {"id": "odd", "when": datetime.datetime(2024, 1, 2), "d": decimal.Decimal("1.5")}
+    assert abs(estimate_operation_bytes(doc) - _json_bytes(doc)) <= 8
+    assert estimate_operation_bytes({"id": "set", "s": {1, 2}}) > OPERATION_OVERHEAD_BYTES
