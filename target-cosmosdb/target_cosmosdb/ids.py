@@ -10,6 +10,7 @@ from __future__ import annotations
 import decimal
 import hashlib
 import json
+import re
 import typing as t
 
 from cosmosdb_shared.conventions import (
@@ -27,6 +28,7 @@ if t.TYPE_CHECKING:
 ID_MAX_BYTES = 1023
 #: Characters Cosmos DB forbids in an id.
 FORBIDDEN_ID_CHARS = frozenset("/\\?#")
+_FORBIDDEN_ID_CHAR = re.compile("[" + re.escape("".join(sorted(FORBIDDEN_ID_CHARS))) + "]")
 #: The strategies accepted by the ``id_strategy`` setting (``auto`` picks one of the others).
 ID_STRATEGIES = ("auto", "field", "key_properties", "hash")
 #: What to change when an id cannot be made; appended to every id error.
@@ -113,11 +115,15 @@ def check_id(doc_id: str) -> None:
     """
     if doc_id == "":
         raise RecordRejected("id is empty")
-    size = len(doc_id.encode("utf-8"))
-    if size > ID_MAX_BYTES:
-        raise RecordRejected(f"id is {size} bytes long; Cosmos DB allows at most {ID_MAX_BYTES}")
-    bad = sorted(FORBIDDEN_ID_CHARS.intersection(doc_id))
-    if bad:
+    # A character is at most 4 UTF-8 bytes: only a longer id needs encoding to be measured.
+    if len(doc_id) > ID_MAX_BYTES // 4:
+        size = len(doc_id.encode("utf-8"))
+        if size > ID_MAX_BYTES:
+            raise RecordRejected(
+                f"id is {size} bytes long; Cosmos DB allows at most {ID_MAX_BYTES}"
+            )
+    if _FORBIDDEN_ID_CHAR.search(doc_id) is not None:
+        bad = sorted(FORBIDDEN_ID_CHARS.intersection(doc_id))
         raise RecordRejected(
             f"id {doc_id[:80]!r} contains {' '.join(bad)}; Cosmos DB forbids / \\ ? # in ids"
         )

@@ -84,6 +84,9 @@ def test_canonical_json_treats_decimal_as_number():
         ("a#b", "forbids"),
         ("", "empty"),
         ("é" * 512, "1024 bytes"),
+        ("😀" * 256, "1024 bytes"),  # 256 characters of 4 UTF-8 bytes
+        ("x" * 1022 + "é", "1024 bytes"),
+        ("x" * 300 + "?#/", "contains # / \\?"),
     ],
 )
 def test_check_id_rejects(doc_id, match):
@@ -93,6 +96,8 @@ def test_check_id_rejects(doc_id, match):
 
 def test_check_id_accepts_limit():
     check_id("x" * 1023)
+    check_id("😀" * 255)  # 1,020 bytes
+    check_id("x" * 1019 + "😀")  # 1,023 bytes
     check_id("spaces and ünïcode are fine")
 
 
