@@ -12,6 +12,10 @@ Modules:
 
 from __future__ import annotations
 
+# First, so that singer_sdk is imported without its target side's joblib (and numpy) until a
+# target drains with it: cosmosdb_shared.compat.deferred_joblib.
+from cosmosdb_shared import compat as _compat  # noqa: F401  # isort: skip
+
 from cosmosdb_shared.client import CosmosConnectionError, build_client, check_connection
 from cosmosdb_shared.errors import describe_error
 from cosmosdb_shared.request_charge import RequestChargeMeter

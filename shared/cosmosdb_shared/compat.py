@@ -12,17 +12,109 @@ Private uses of this package:
     partition-key path parser, so that paths with quoted members (``/"a/b"``) are split exactly
     as the SDK splits them when it routes a document. No public equivalent exists in
     azure-cosmos 4.17.1.
+
+``singer_sdk.target_base`` (module import) and ``Target._drain_all``:
+    singer-sdk's package import runs ``target_base``, which does
+    ``from joblib import Parallel, delayed, parallel_config`` (used only by
+    ``Target._drain_all``); joblib imports numpy, psutil and loky, about a third of singer-sdk's
+    import time. A tap never drains a sink, and target-cosmosdb drains without joblib
+    (``TargetCosmosDB.drain_sinks``). This module is imported first by both plugins (and by
+    this package's ``__init__``): while singer_sdk is first imported, :func:`deferred_joblib`
+    puts a stand-in module under ``sys.modules["joblib"]`` whose three names import the real
+    joblib on first call; afterwards ``import joblib`` is the real module. Anything else asked
+    of the stand-in during that import also loads the real joblib. ``tests/tap/test_startup.py``
+    fails if singer-sdk imports other joblib names or imports joblib elsewhere, and the
+    plugins' ``PRIVATE_USES`` fingerprint ``Target._drain_all`` (the names' caller). Upstream:
+    meltano/sdk#2335 (install and import overheads, closed; 0.54.9 still imports joblib from
+    the package root).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib
 import inspect
+import sys
+import types
 import typing as t
 
 from azure.cosmos._base import ParsePaths
 
-__all__ = ["PRIVATE_USES", "ParsePaths", "changed_fingerprints", "resolve", "source_fingerprint"]
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+__all__ = [
+    "JOBLIB_NAMES",
+    "PRIVATE_USES",
+    "ParsePaths",
+    "changed_fingerprints",
+    "deferred_joblib",
+    "resolve",
+    "source_fingerprint",
+]
+
+
+# singer-sdk import ------------------------------------------------------------------------
+
+#: What singer-sdk 0.54.9's ``target_base`` imports from joblib, by name; only
+#: ``Target._drain_all`` calls them.
+JOBLIB_NAMES = ("Parallel", "delayed", "parallel_config")
+
+
+def _real_joblib() -> types.ModuleType:
+    """Import (once) and return the real joblib, taking the stand-in out of the way first."""
+    if isinstance(sys.modules.get("joblib"), _DeferredJoblib):
+        del sys.modules["joblib"]
+    return importlib.import_module("joblib")
+
+
+def _deferred(name: str) -> Callable[..., t.Any]:
+    def call(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        return getattr(_real_joblib(), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"``joblib.{name}``, imported on the first call."
+    return call
+
+
+class _DeferredJoblib(types.ModuleType):
+    """Stands in for ``joblib`` while singer_sdk is imported (see :func:`deferred_joblib`)."""
+
+    def __init__(self) -> None:
+        super().__init__("joblib", "Stand-in for joblib; the real module loads on first use.")
+        for name in JOBLIB_NAMES:
+            setattr(self, name, _deferred(name))
+
+    def __getattr__(self, name: str) -> t.Any:
+        if name.startswith("__"):  # the import system probing (``__path__``): not joblib's
+            raise AttributeError(name)
+        return getattr(_real_joblib(), name)
+
+
+@contextlib.contextmanager
+def deferred_joblib() -> Iterator[None]:
+    """Let singer_sdk be imported without importing joblib (and numpy) until a target drains.
+
+    Does nothing when joblib or singer_sdk is already imported.
+
+    Yields:
+        None, while ``sys.modules["joblib"]`` is the stand-in.
+    """
+    if "joblib" in sys.modules or "singer_sdk" in sys.modules:
+        yield
+        return
+    stand_in = _DeferredJoblib()
+    sys.modules["joblib"] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get("joblib") is stand_in:
+            del sys.modules["joblib"]
+
+
+with deferred_joblib():
+    import singer_sdk  # noqa: F401  (first import of singer_sdk in the plugin's process)
 
 #: Private callables of azure-cosmos this package uses, by dotted name, with the fingerprint of
 #: their source in the pinned version (see :func:`source_fingerprint`).

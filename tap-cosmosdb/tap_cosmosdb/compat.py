@@ -50,7 +50,8 @@ singer-sdk (0.54.9):
     ``from joblib import Parallel, delayed, parallel_config`` (used only by
     ``Target._drain_all``); joblib imports numpy, psutil and loky, about a third of the tap's
     start-up, and a tap never drains a sink. While singer_sdk is first imported,
-    :func:`deferred_joblib` puts a stand-in module under ``sys.modules["joblib"]`` whose three
+    :func:`cosmosdb_shared.compat.deferred_joblib` (shared with target-cosmosdb, which drains
+    without joblib) puts a stand-in module under ``sys.modules["joblib"]`` whose three
     names import the real joblib on first call; afterwards ``import joblib`` is the real module.
     Anything else asked of the stand-in during that import also loads the real joblib.
     ``tests/tap/test_startup.py`` fails if singer-sdk imports other joblib names or imports
@@ -83,80 +84,24 @@ azure-cosmos (4.17.1):
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import sys
 import threading
-import types
 import typing as t
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
 
 # singer-sdk import ------------------------------------------------------------------------
 
-#: What singer-sdk 0.54.9's ``target_base`` imports from joblib, by name; only
-#: ``Target._drain_all`` calls them.
-JOBLIB_NAMES = ("Parallel", "delayed", "parallel_config")
-
-
-def _real_joblib() -> types.ModuleType:
-    """Import (once) and return the real joblib, taking the stand-in out of the way first."""
-    if isinstance(sys.modules.get("joblib"), _DeferredJoblib):
-        del sys.modules["joblib"]
-    return importlib.import_module("joblib")
-
-
-def _deferred(name: str) -> Callable[..., t.Any]:
-    def call(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        return getattr(_real_joblib(), name)(*args, **kwargs)
-
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = f"``joblib.{name}``, imported on the first call."
-    return call
-
-
-class _DeferredJoblib(types.ModuleType):
-    """Stands in for ``joblib`` while singer_sdk is imported (see :func:`deferred_joblib`)."""
-
-    def __init__(self) -> None:
-        super().__init__("joblib", "Stand-in for joblib; the real module loads on first use.")
-        for name in JOBLIB_NAMES:
-            setattr(self, name, _deferred(name))
-
-    def __getattr__(self, name: str) -> t.Any:
-        if name.startswith("__"):  # the import system probing (``__path__``): not joblib's
-            raise AttributeError(name)
-        return getattr(_real_joblib(), name)
-
-
-@contextlib.contextmanager
-def deferred_joblib() -> Iterator[None]:
-    """Let singer_sdk be imported without importing joblib (and numpy) until a target drains.
-
-    Does nothing when joblib or singer_sdk is already imported.
-
-    Yields:
-        None, while ``sys.modules["joblib"]`` is the stand-in.
-    """
-    if "joblib" in sys.modules or "singer_sdk" in sys.modules:
-        yield
-        return
-    stand_in = _DeferredJoblib()
-    sys.modules["joblib"] = stand_in
-    try:
-        yield
-    finally:
-        if sys.modules.get("joblib") is stand_in:
-            del sys.modules["joblib"]
-
+# The stand-in joblib lives in cosmosdb_shared.compat (shared with target-cosmosdb); importing it
+# imports singer_sdk under the stand-in.
+from cosmosdb_shared.compat import JOBLIB_NAMES, deferred_joblib  # noqa: F401
 
 with deferred_joblib():
     import singer_sdk  # noqa: F401  (first import of singer_sdk in the tap's process)
 
-from singer_sdk import Stream  # noqa: E402
-from singer_sdk.helpers import _catalog, _state  # noqa: E402
+from singer_sdk import Stream
+from singer_sdk.helpers import _catalog, _state
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence

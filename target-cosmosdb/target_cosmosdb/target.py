@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TargetCapabilities
@@ -257,7 +258,18 @@ class TargetCosmosDB(CompatTarget):
         """
         self.begin_drain()
         try:
-            super().drain_sinks(sink_list, parallelism)
+            # A drain only hands a batch to the stream's writer (process_batch), so one thread
+            # per sink is needed only while several sinks may wait for a free pipeline slot;
+            # singer-sdk's joblib pool (and joblib's import, see cosmosdb_shared.compat) is not.
+            sinks = list(sink_list)
+            if parallelism <= 1 or len(sinks) <= 1:
+                for sink in sinks:
+                    self.drain_one(sink)
+            else:
+                workers = min(parallelism, len(sinks))
+                with ThreadPoolExecutor(workers, thread_name_prefix="drain") as pool:
+                    for future in [pool.submit(self.drain_one, sink) for sink in sinks]:
+                        future.result()
             self.pipelines.flush()
         finally:
             self.end_drain()
