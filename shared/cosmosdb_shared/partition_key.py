@@ -276,6 +276,11 @@ class PartitionKeyDefinition:
 
         Returns:
             A ``PartitionKey`` for ``create_container`` or for hashing values to EPKs.
+
+        Raises:
+            ValueError: If the definition has no path.
         """
+        if not self.paths:
+            raise ValueError("a partition key definition needs at least one path")
         path: t.Any = list(self.paths) if self.hierarchical else self.paths[0]
         return PartitionKey(path=path, kind=self.kind, version=self.version)  # type: ignore[call-overload]

@@ -13,10 +13,8 @@ from __future__ import annotations
 import json
 import typing as t
 
+from cosmosdb_shared.partition_key import PartitionKeyDefinition
 from tap_cosmosdb.compat import effective_partition_key
-
-if t.TYPE_CHECKING:
-    from cosmosdb_shared.partition_key import PartitionKeyDefinition
 
 
 class EpkHasher:
@@ -27,6 +25,8 @@ class EpkHasher:
     """
 
     def __init__(self, definition: PartitionKeyDefinition) -> None:
+        if not definition.paths:  # not seen from the service; hashed as /id, as before
+            definition = PartitionKeyDefinition.for_paths(["/id"])
         self._key = definition.to_sdk()
 
     def of_values(self, values: t.Sequence[t.Any]) -> str:

@@ -22,6 +22,7 @@ from cosmosdb_shared.partition_key import (
     path_parts,
     sdk_value,
 )
+from tap_cosmosdb.epk import EpkHasher
 from tap_cosmosdb.records import change_to_record, document_to_record
 from target_cosmosdb import partition_key as target_pk
 from target_cosmosdb.documents import to_document
@@ -240,3 +241,13 @@ def test_header_matches_what_azure_cosmos_sends(cosmosdb_emulator):
 
 def test_target_extraction_turns_decimals_into_doubles():
     assert target_pk.extract({"pk": decimal.Decimal("2.5")}, ["/pk"]) == (2.5,)
+
+
+def test_a_definition_without_paths():
+    empty = PartitionKeyDefinition.from_resource(None, default_paths=())
+    with pytest.raises(ValueError, match="at least one path"):
+        empty.to_sdk()
+    # The tap's EPK hasher keeps hashing such a (legacy) definition as /id.
+    as_id = EpkHasher(PartitionKeyDefinition.for_paths(["/id"]))
+    assert EpkHasher(empty).of_values(["x"]) == as_id.of_values(["x"])
+    assert as_id.of_values(["x"]) != as_id.of_values(["y"])
