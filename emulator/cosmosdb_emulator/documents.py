@@ -74,8 +74,8 @@ class WriteResult:
 class Writer:
     """Applies document operations for one container inside one write transaction.
 
-    Open one with :func:`writer` (which persists the LSN counter whatever happens); build one
-    directly only inside a write transaction that calls :meth:`finish` itself.
+    Open one with :func:`writer`, which opens the transaction and stores the LSN counter when
+    the block ends (the only caller of :meth:`_finish`).
 
     Args:
         conn: Connection with an open write transaction (``Store.write``).
@@ -134,8 +134,8 @@ class Writer:
             (self.container.rid, self.lsn, op, epk, doc_id, pk_json, self.now, body, prev_lsn),
         )
 
-    def finish(self) -> None:
-        """Persist the container's LSN counter (call before the transaction commits)."""
+    def _finish(self) -> None:
+        """Persist the container's LSN counter (before the transaction commits)."""
         self.conn.execute("UPDATE containers SET lsn=? WHERE rid=?", (self.lsn, self.container.rid))
 
     @contextmanager
@@ -369,7 +369,7 @@ def writer(store: Store, container: ContainerInfo | ContainerLookup) -> Iterator
         try:
             yield w
         finally:
-            w.finish()
+            w._finish()
 
 
 def read_document(
