@@ -38,9 +38,13 @@ def shape_of(value: t.Any) -> Shape:
     cls = type(value)
     if cls in _SCALARS:
         return cls
+    # Exact classes first: an ``isinstance`` check against an abstract base class costs more
+    # than the rest of a small array's signature.
+    if cls is list:
+        return (cls, _member_shapes(value))
     if cls is dict or isinstance(value, Mapping):
         return (cls, tuple(value), _member_shapes(value.values()))
-    if cls is list or isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)):
         return (cls, _member_shapes(value))
     return cls
 
@@ -67,7 +71,16 @@ def record_shape(record: Mapping[str, t.Any]) -> Shape:
     Returns:
         ``(keys, member signatures)`` (see :func:`_member_shapes`).
     """
-    return (tuple(record), _member_shapes(record.values()))
+    # _member_shapes inlined: this runs once per record.
+    values = record.values()
+    classes = tuple(map(type, values))
+    if _SCALARS.issuperset(classes):
+        return (tuple(record), classes)
+    scalars = _SCALARS
+    return (
+        tuple(record),
+        (classes, tuple([shape_of(v) for v in values if type(v) not in scalars])),
+    )
 
 
 class ShapeVerdicts:

@@ -35,7 +35,7 @@ import sys
 import typing as t
 from dataclasses import dataclass
 
-from singer_sdk.contrib.msgspec import serialize_jsonl
+from singer_sdk.contrib.msgspec import encoder as msgspec_encoder
 from singer_sdk.exceptions import (
     AbortedSyncFailedException,
     AbortedSyncPausedException,
@@ -279,22 +279,30 @@ class CosmosContainerStream(StreamHooks):
 
     def _write_direct(self, records: list[dict[str, t.Any]]) -> None:
         """Write RECORD messages for a page's records (see :attr:`direct_record_path`)."""
+        # One RECORD message is {"type", "stream", "record", ["version",] "time_extracted"}, the
+        # keys in singer-sdk's order (``RecordMessage.to_dict``). Everything but the record is
+        # the same for the whole page, so it is encoded once (by the same msgspec encoder as
+        # singer-sdk's writer, compact, so the bytes are those of the whole message encoded at
+        # once) and each line is head + record + tail.
         version = stream_version(self)
         extracted = datetime.datetime.now(datetime.timezone.utc)
+        rest: dict[str, t.Any] = {} if version is None else {"version": version}
+        rest["time_extracted"] = extracted
+        head = bytes(msgspec_encoder.encode({"type": "RECORD", "stream": self.name}))
+        head = head[:-1] + b',"record":'
+        tail = b"," + bytes(msgspec_encoder.encode(rest))[1:] + b"\n"
+        encode_into = msgspec_encoder.encode_into
         lines = self._direct_lines
         frequency = self.STATE_MSG_FREQUENCY
-        name = self.name
         written = 0
         for record in records:
             self.records_emitted += 1
             row = self.post_process(record, None)
             if row is None:
                 continue
-            message: dict[str, t.Any] = {"type": "RECORD", "stream": name, "record": row}
-            if version is not None:
-                message["version"] = version
-            message["time_extracted"] = extracted
-            lines += serialize_jsonl(message)
+            lines += head
+            encode_into(row, lines, -1)  # appended (msgspec: offset -1)
+            lines += tail
             written += 1
             self._direct_index += 1
             if self._direct_index % frequency == 0:
