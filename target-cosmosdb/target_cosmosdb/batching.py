@@ -9,7 +9,6 @@ holds at most 100 operations, all for one logical partition key, and its request
 from __future__ import annotations
 
 import json
-import re
 import typing as t
 from dataclasses import dataclass, field
 
@@ -29,10 +28,11 @@ MAX_BATCH_BYTES = 2 * 1024 * 1024
 #: a comma), rounded up.
 OPERATION_OVERHEAD_BYTES = 64
 
+#: Largest body estimated by an upper bound (:func:`estimate_operation_bytes`): a full batch of
+#: operations this size stays within :data:`MAX_BATCH_BYTES`, so the bound never moves a cut.
+SMALL_BODY_BYTES = (MAX_BATCH_BYTES - 2) // MAX_BATCH_OPERATIONS - OPERATION_OVERHEAD_BYTES
 #: Compact JSON encoder for size estimates (msgspec, already installed with singer-sdk).
 _encode = msgspec.json.Encoder().encode
-#: A digit followed by ``e``: where a float exponent may be (msgspec writes it shorter).
-_DIGIT_E = re.compile(rb"[0-9]e")
 
 #: What one record asks for.
 Action = t.Literal["upsert", "create", "patch", "delete"]
@@ -94,14 +94,16 @@ def estimate_operation_bytes(doc: t.Any) -> int:
     The SDK serialises batch bodies as compact JSON (``_synchronized_request.py``), possibly
     ASCII-escaped, so the ASCII-escaped length (never smaller than the UTF-8 length) is used.
 
-    The body is encoded with msgspec (about ten times faster than ``json.dumps``): for
-    ASCII output its length equals ``json.dumps(doc, separators=(",", ":"))``'s except that
-    msgspec writes float exponents without ``+`` and zero padding (``1e300``, ``1e-7``; Python
-    writes ``1e+300``, ``1e-07``), so two bytes are added per digit followed by ``e``. Output
-    with non-ASCII characters or DEL (escaped to six bytes each by ``json.dumps``), and values
-    msgspec cannot encode, are measured with ``json.dumps`` itself. For JSON values (what
-    :func:`~target_cosmosdb.documents.to_document` returns) the estimate is therefore never
-    below the ``json.dumps`` length.
+    A body small enough that a hundred of them fit one batch (:data:`SMALL_BODY_BYTES`) is
+    measured with msgspec (several times faster than ``json.dumps``) and given an upper bound:
+    for ASCII output msgspec writes what ``json.dumps(doc, separators=(",", ":"))`` writes except
+    float exponents, without ``+`` and zero padding (``1e300``, ``1e-7``; Python writes
+    ``1e+300``, ``1e-07``), so two bytes are added per ``e`` in the output. A batch of such
+    operations alone is never cut by size (the 100-operation limit comes first). Larger bodies,
+    output with non-ASCII characters or DEL (escaped to six bytes each by ``json.dumps``), and
+    values msgspec cannot encode are measured with ``json.dumps`` itself. For JSON values (what
+    :func:`~target_cosmosdb.documents.to_document` returns) the estimate is never below the
+    ``json.dumps`` length.
 
     Args:
         doc: The operation's resource body (document, or patch operations), or None.
@@ -114,12 +116,12 @@ def estimate_operation_bytes(doc: t.Any) -> int:
     try:
         encoded = _encode(doc)
     except (TypeError, ValueError, OverflowError):
-        encoded = None
-    if encoded is None or not encoded.isascii() or b"\x7f" in encoded:
-        body = len(json.dumps(doc, separators=(",", ":"), default=str))
-    else:
-        body = len(encoded) + 2 * len(_DIGIT_E.findall(encoded))
-    return body + OPERATION_OVERHEAD_BYTES
+        encoded = b""
+    if encoded and encoded.isascii() and b"\x7f" not in encoded:
+        bound = len(encoded) + 2 * encoded.count(b"e")
+        if bound <= SMALL_BODY_BYTES:
+            return bound + OPERATION_OVERHEAD_BYTES
+    return len(json.dumps(doc, separators=(",", ":"), default=str)) + OPERATION_OVERHEAD_BYTES
 
 
 def dedupe(items: Iterable[WriteItem]) -> tuple[list[WriteItem], int]:
