@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from cosmosdb_shared.settings import ConnectionSettings, connection_properties
-from tap_cosmosdb.settings import TapSettingError, TapSettings
+from tap_cosmosdb.settings import TapSettingError, TapSettings, tap_properties
 from tap_cosmosdb.tap import TapCosmosDB
 from tests.conftest import executable
 from tests.shared.settings_check import default_mismatches
@@ -228,7 +228,8 @@ CONNECTION = {"database": "d", "account_endpoint": "http://h/", "account_key": "
 def own_settings_schema() -> dict:
     """The tap's settings schema minus the shared connection settings."""
     shared = {prop.name for prop in connection_properties()}
-    props = TapCosmosDB.config_jsonschema["properties"]
+    # Not TapCosmosDB.config_jsonschema: singer-sdk adds its built-in settings to it in place.
+    props = tap_properties().to_dict()["properties"]
     return {"properties": {k: v for k, v in props.items() if k not in shared}}
 
 
@@ -238,11 +239,15 @@ def test_typed_settings_defaults_are_the_schema_defaults():
     # Every field but the connection is a declared setting.
     fields = set(TapSettings.__dataclass_fields__) - {"connection"}
     assert fields == set(schema["properties"])
+    # The plugin's schema (what --about shows) is these properties.
+    declared = TapCosmosDB.config_jsonschema["properties"]
+    for name, prop in tap_properties().to_dict()["properties"].items():
+        assert declared[name] == prop, name
 
 
 def test_unset_settings_parse_to_the_declared_defaults():
     settings = TapSettings.from_config(CONNECTION)
-    props = TapCosmosDB.config_jsonschema["properties"]
+    props = tap_properties().to_dict()["properties"]
     for name in TapSettings.__dataclass_fields__:
         if "default" in props.get(name, {}):
             assert getattr(settings, name) == props[name]["default"], name

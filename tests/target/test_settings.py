@@ -7,7 +7,7 @@ import pytest
 
 from cosmosdb_shared.settings import connection_properties
 from target_cosmosdb.errors import TargetCosmosDBError
-from target_cosmosdb.settings import TargetSettings
+from target_cosmosdb.settings import TargetSettings, target_properties
 from target_cosmosdb.target import TargetCosmosDB
 from tests.conftest import executable
 from tests.shared.settings_check import default_mismatches
@@ -98,7 +98,8 @@ CONNECTION = {"database": "d", "account_endpoint": "http://h/", "account_key": "
 def own_settings_schema() -> dict:
     """The target's settings schema minus the shared connection settings."""
     shared = {prop.name for prop in connection_properties()}
-    props = TargetCosmosDB.config_jsonschema["properties"]
+    # Not TargetCosmosDB.config_jsonschema: singer-sdk adds its built-in settings to it in place.
+    props = target_properties().to_dict()["properties"]
     return {"properties": {k: v for k, v in props.items() if k not in shared}}
 
 
@@ -107,11 +108,15 @@ def test_typed_settings_defaults_are_the_schema_defaults():
     assert default_mismatches(TargetSettings, schema) == []
     fields = set(TargetSettings.__dataclass_fields__) - {"connection"}
     assert fields == set(schema["properties"])
+    # The plugin's schema (what --about shows) is these properties.
+    declared = TargetCosmosDB.config_jsonschema["properties"]
+    for name, prop in target_properties().to_dict()["properties"].items():
+        assert declared[name] == prop, name
 
 
 def test_unset_settings_parse_to_the_declared_defaults():
     settings = TargetSettings.from_config(CONNECTION)
-    props = TargetCosmosDB.config_jsonschema["properties"]
+    props = target_properties().to_dict()["properties"]
     for name in TargetSettings.__dataclass_fields__:
         if "default" in props.get(name, {}):
             assert getattr(settings, name) == props[name]["default"], name
