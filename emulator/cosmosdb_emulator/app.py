@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from cosmosdb_emulator.result_cache import ResultCache
 from cosmosdb_emulator.storage import Store
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class App:
             two).
         faults: Fault rules of ``/_emulator/faults``, or ``None``.
         throughput: The RU/s buckets enforcing provisioned throughput, or ``None``.
+        query_results: Whole query results kept between the pages of one query.
     """
 
     store: Store
@@ -60,3 +62,4 @@ class App:
     stats: StatsHook | None = None
     faults: FaultHook | None = None
     throughput: ThroughputHook | None = None
+    query_results: ResultCache = field(default_factory=ResultCache)

@@ -14,10 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
-import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -28,10 +25,6 @@ from cosmosdb_emulator.epk import MAX_EPK, MIN_EPK, effective_partition_key, pat
 from cosmosdb_emulator.errors import bad_request
 from cosmosdb_emulator.handlers.common import container, page_size, scope
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
-
-_CACHE_SIZE = 32
-_cache: OrderedDict[str, list[Any]] = OrderedDict()
-_cache_lock = threading.Lock()
 
 
 def _engine() -> Any:
@@ -204,20 +197,6 @@ def _stream_page(
     return out, None
 
 
-def _cache_put(results: list[Any]) -> str:
-    key = uuid.uuid4().hex
-    with _cache_lock:
-        _cache[key] = results
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return key
-
-
-def _cache_get(key: str) -> list[Any] | None:
-    with _cache_lock:
-        return _cache.get(key)
-
-
 def run(app: App, request: Request) -> Response:
     """Run a query and return one page, with query/index metrics headers when asked for.
 
@@ -340,7 +319,7 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
     results: list[Any] | None = None
     if token:
         offset, key = tokens.query_cursor(token)
-        results = _cache_get(key)
+        results = app.query_results.get(key)
     if results is None:
         try:
             docs = _stream(app, info.rid, lo, hi, point, scan, augment)
@@ -351,7 +330,7 @@ def _run(app: App, request: Request, scan: _Scan) -> tuple[Response, ContainerIn
         except engine.QueryError as exc:
             raise bad_request(str(exc)) from exc
         if len(results) > offset + limit:
-            key = _cache_put(results)
+            key = app.query_results.put(results)
     page = results[offset : offset + limit]
     if computed_names and compiled.is_select_star:
         # SELECT * returns the stored document, without computed properties.
