@@ -12,7 +12,9 @@ client, like the target's executor):
    batches of 100 upserts).
 
 Both sides are timed from outside as whole processes (interpreter start-up included), each into
-a fresh container. Ratio = target records/s ÷ SDK records/s; goal >= 0.8 for both.
+a fresh container. Ratio = target records/s ÷ SDK records/s; goal >= 0.8 for both. Each
+process's CPU time (user + system, ``getrusage(RUSAGE_CHILDREN)``) is reported beside it: on a
+busy machine it moves less than wall time does.
 
 Usage::
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -88,8 +91,14 @@ def baseline(args: argparse.Namespace) -> int:
         return batch_loop(container, groups, pool)
 
 
-def timed(cmd: list[str], *, stdin: Path | None = None) -> float:
-    """Run ``cmd`` (stdin from a file, or none) and return its wall seconds."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], *, stdin: Path | None = None) -> tuple[float, float]:
+    """Run ``cmd`` (stdin from a file, or none); return its wall and CPU (user + system) seconds."""
+    cpu = _children_cpu()
     started = time.perf_counter()
     if stdin is None:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)  # fmt: skip
@@ -99,7 +108,7 @@ def timed(cmd: list[str], *, stdin: Path | None = None) -> float:
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"target_keys_bench: {cmd[0]} exited {proc.returncode}: {proc.stderr[-1500:]}")
-    return elapsed
+    return elapsed, _children_cpu() - cpu
 
 
 def measure(emu: Any, records: Path, docs: int, pk: str, tmp: Path) -> dict[str, Any]:
@@ -117,8 +126,8 @@ def measure(emu: Any, records: Path, docs: int, pk: str, tmp: Path) -> dict[str,
             }
         )
     )
-    ours = timed([str(target), "--config", str(config)], stdin=records)
-    sdk = timed(
+    ours, ours_cpu = timed([str(target), "--config", str(config)], stdin=records)
+    sdk, sdk_cpu = timed(
         [
             sys.executable, __file__, "baseline", "--endpoint", emu.endpoint, "--key", emu.key,
             "--database", f"sdk_{name}", "--container", "items", "--pk", pk,
@@ -146,6 +155,8 @@ def measure(emu: Any, records: Path, docs: int, pk: str, tmp: Path) -> dict[str,
         "goal": f">= {GOAL}",
         "met": ratio >= GOAL,
         "baseline": "concurrent point upserts" if pk == "/id" else "batch loop (sdk_baseline.py)",
+        "ours_cpu_s": round(ours_cpu, 2),
+        "sdk_cpu_s": round(sdk_cpu, 2),
     }
 
 
@@ -180,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(
             f"{row['measure']}: {row['ours_per_s']:,.0f} rec/s vs {row['baseline']} "
-            f"{row['sdk_per_s']:,.0f} rec/s = {row['ratio']:.2f}"
+            f"{row['sdk_per_s']:,.0f} rec/s = {row['ratio']:.2f} (CPU {row['ours_cpu_s']:.1f} s "
+            f"vs {row['sdk_cpu_s']:.1f} s)"
         )
     if args.json_path:
         Path(args.json_path).write_text(json.dumps({"rows": rows}, indent=2) + "\n")
