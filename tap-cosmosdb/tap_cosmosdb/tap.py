@@ -27,6 +27,7 @@ from cosmosdb_shared import (
     describe_error,
 )
 from cosmosdb_shared.cli import CommandShell, quiet_azure_logging
+from cosmosdb_shared.runtime import keep_freed_memory
 from tap_cosmosdb import __version__
 from tap_cosmosdb.compat import (
     prepare_sync,
@@ -461,6 +462,7 @@ class TapCosmosDB(Tap):
         # every full collection: they are frozen, and the young generation is scanned less often.
         gc.freeze()
         gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
+        keep_freed_memory()  # page-sized buffers reused, not faulted in again for every page
         for name in self.settings.queries:
             if name not in self.streams:
                 raise TapSettingError(
