@@ -64,8 +64,10 @@ def test_throttling_storm_then_400_rus_loses_nothing(profile, make_pipeline, rep
 
     try:
         for trial in range(max(1, profile.trials // 3)):
-            # At least ~3,000 RU of writes, so the limit bites the target itself.
-            pipeline.workload.change(max(profile.changes * 3, 150))
+            # 150 changes of ~3 KB (~3,500 RU of writes, about 9 s at 400 RU/s) in every trial:
+            # several times the bucket, so the limit bites the target itself in both profiles
+            # (450 a trial in the long profile spent ~30 s a trial waiting on the budget alone).
+            pipeline.workload.change(max(profile.changes, 150))
             emu.set_throughput(pipeline.dest_db, "items", 400)
             run, state = judged_run(
                 pipeline, rep, state, name=f"ru400-{trial}", before_judge=unthrottled
