@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import gc
 import logging
 import threading
 import time
@@ -27,7 +26,7 @@ from cosmosdb_shared import (
     describe_error,
 )
 from cosmosdb_shared.cli import CommandShell, quiet_azure_logging
-from cosmosdb_shared.runtime import keep_freed_memory
+from cosmosdb_shared.runtime import keep_freed_memory, tune_gc_for_streaming
 from tap_cosmosdb import __version__
 from tap_cosmosdb.compat import (
     prepare_sync,
@@ -59,11 +58,6 @@ if t.TYPE_CHECKING:
     from azure.cosmos import ContainerProxy, CosmosClient, DatabaseProxy
 
 logger = logging.getLogger("tap-cosmosdb")
-
-#: Allocations between two collections of the cyclic collector's young generation during a run
-#: (CPython's default is 700; see ``gc.set_threshold``).
-GC_YOUNG_THRESHOLD = 50_000
-
 
 #: Errors reported as one line on stderr with exit code 1 (no traceback).
 ONE_LINE_ERRORS: tuple[type[Exception], ...] = (
@@ -456,12 +450,7 @@ class TapCosmosDB(Tap):
         """
         self._started = time.monotonic()
         self._last_activity = self._started
-        # A run allocates several short-lived containers per record, freed by reference counting
-        # (records hold no cycles). The cyclic collector would scan the young generation every
-        # 700 allocations, and the long-lived start-up objects (modules, schemas, clients) on
-        # every full collection: they are frozen, and the young generation is scanned less often.
-        gc.freeze()
-        gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
+        tune_gc_for_streaming()
         keep_freed_memory()  # page-sized buffers reused, not faulted in again for every page
         for name in self.settings.queries:
             if name not in self.streams:
