@@ -125,7 +125,8 @@ bench: install
 
 # The peer (issue 14): cosmosdb-spark-datasource from PyPI in PySpark 4 (local[2]), its own
 # virtualenv; PySpark 4 needs Java 17 or later (Debian's openjdk-17-jre-headless if missing).
-# Not part of .ci/run: about 25 minutes on 2 cores (benchmarks/peer_bench.py).
+# Not part of .ci/run: about 35-45 minutes on a busy 2-core machine,
+# seeding included (benchmarks/peer_bench.py; docs/performance.md has the last run).
 PEER_VENV := .venv-bench-peer
 
 bench-peer: install $(PEER_VENV)/.installed

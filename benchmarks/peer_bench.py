@@ -20,7 +20,7 @@ Every figure is process wall time (interpreter, JVM and Spark session start-up i
 user waits for them); the Spark job's own read time is recorded beside it. Every run is
 checked: it must exit 0 and report exactly the seeded number of documents.
 
-Usage (``make bench-peer``; about 25 minutes on 2 cores)::
+Usage (``make bench-peer``; 35-45 minutes on a busy 2-core machine, seeding included)::
 
     .venv/bin/python benchmarks/peer_bench.py --peer-python .venv-bench-peer/bin/python
 
