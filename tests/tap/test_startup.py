@@ -16,22 +16,9 @@ import singer_sdk
 
 from tap_cosmosdb.compat import JOBLIB_NAMES
 from tests.conftest import write_config
+from tests.shared.importtime import JOBLIB_SIDE, imported_packages
 from tests.tap.conftest import seed
 from tests.target.conftest import TargetRunner, record, schema, singer_text
-
-#: Top-level packages singer-sdk's target side pulls in and a tap never needs.
-TARGET_SIDE = {"joblib", "numpy", "psutil"}
-
-
-def _imported(importtime_stderr: str) -> set[str]:
-    """Top-level package names in ``python -X importtime`` output."""
-    names = set()
-    for line in importtime_stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            name = line.rsplit("|", 1)[1].strip()
-            if name != "imported package":
-                names.add(name.split(".")[0])
-    return names
 
 
 def test_singer_sdk_imports_only_the_deferred_joblib_names() -> None:
@@ -102,9 +89,9 @@ def test_tap_sync_imports_no_target_side(tap_env) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     records = [line for line in proc.stdout.splitlines() if '"type":"RECORD"' in line]
     assert len(records) == 40
-    imported = _imported(proc.stderr)
+    imported = imported_packages(proc.stderr)
     assert {"singer_sdk", "azure", "tap_cosmosdb"} <= imported  # the check sees imports
-    assert imported & TARGET_SIDE == set()
+    assert imported & JOBLIB_SIDE == set()
 
 
 def test_target_loads_in_a_process_that_imported_the_tap_first(

@@ -12,21 +12,8 @@ import subprocess
 import sys
 
 from tests.conftest import executable, write_config
+from tests.shared.importtime import JOBLIB_SIDE, imported_packages
 from tests.target.conftest import record, schema, singer_text, state
-
-#: Top-level packages singer-sdk's joblib import pulls in.
-JOBLIB_SIDE = {"joblib", "numpy", "psutil"}
-
-
-def _imported(importtime_stderr: str) -> set[str]:
-    """Top-level package names in ``python -X importtime`` output."""
-    names = set()
-    for line in importtime_stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            name = line.rsplit("|", 1)[1].strip()
-            if name != "imported package":
-                names.add(name.split(".")[0])
-    return names
 
 
 def test_target_drains_several_streams_without_joblib(target, tmp_path) -> None:
@@ -47,6 +34,6 @@ def test_target_drains_several_streams_without_joblib(target, tmp_path) -> None:
     assert [json.loads(line) for line in proc.stdout.splitlines()][-1] == {"i": 39}
     for stream in streams:
         assert sorted(target.documents(stream)) == sorted(f"{stream}-{i}" for i in range(40))
-    imported = _imported(proc.stderr)
+    imported = imported_packages(proc.stderr)
     assert {"singer_sdk", "azure", "target_cosmosdb"} <= imported  # the check sees imports
     assert imported & JOBLIB_SIDE == set()
