@@ -139,14 +139,16 @@ def scan(conn: sqlite3.Connection, coll_rid: str, lo: str, hi: str, point: bool)
 
 
 SCAN_ORDERS = {
-    "key": ("epk, id", "(epk>? OR (epk=? AND id>=?))", 2),
-    "ts": ("ts, epk, id", "(ts>? OR (ts=? AND (epk>? OR (epk=? AND id>=?))))", 3),
-    "ts_desc": (
-        "ts DESC, epk DESC, id DESC",
-        "(ts<? OR (ts=? AND (epk<? OR (epk=? AND id<=?))))",
-        3,
-    ),
+    "key": ("epk, id", "(epk, id) >= (?, ?)", 2),
+    "ts": ("ts, epk, id", "(ts, epk, id) >= (?, ?, ?)", 3),
+    "ts_desc": ("ts DESC, epk DESC, id DESC", "(ts, epk, id) <= (?, ?, ?)", 3),
 }
+"""``order: (ORDER BY columns, resume condition, sort-key width)``.
+
+The resume condition is one row-value comparison (SQLite "Row Values",
+https://www.sqlite.org/rowvalue.html) so that SQLite seeks to the position in the index
+that has the sort order, instead of reading the scope from its start on every page.
+"""
 
 
 def key_width(order: str) -> int:
@@ -161,8 +163,15 @@ def scan_from(
     hi: str,
     order: str,
     start: list[Any] | None,
+    point: bool = False,
 ) -> Iterator[tuple[list[Any], str]]:
     """Stored documents in a sort order, from a position on.
+
+    Rows come straight from an index in that order (``docs_key`` for ``"key"``, ``docs_ts``
+    for the ``_ts`` orders), never from a sort of the whole scope, so a page costs the rows it
+    reads, not the size of the scope. A ``_ts`` scan of one logical partition (``point``) is
+    the exception: it sorts that partition's rows (read through ``docs_key``), which is cheaper
+    than walking the container-wide ``_ts`` index for a few documents.
 
     Args:
         conn: Connection in a transaction (kept open while the iterator is used).
@@ -171,20 +180,26 @@ def scan_from(
         hi: Highest EPK (exclusive).
         order: ``"key"`` (EPK, id), ``"ts"`` (``_ts``, EPK, id) or ``"ts_desc"`` (descending).
         start: The sort key of the first document to return (inclusive), or ``None``.
+        point: The scope ``[lo, hi)`` holds one logical partition.
 
     Yields:
         ``(sort key, stored JSON text)``; the sort key has :func:`key_width` values.
     """
     order_sql, resume_sql, width = SCAN_ORDERS[order]
     key_cols = "epk, id" if width == 2 else "ts, epk, id"
-    sql = f"SELECT {key_cols}, body FROM docs WHERE coll_rid=? AND epk>=? AND epk<?"  # noqa: S608
+    index = "docs_key" if width == 2 or point else "docs_ts"
+    sql = (
+        f"SELECT {key_cols}, body FROM docs INDEXED BY {index}"  # noqa: S608 - constants only
+        " WHERE coll_rid=? AND epk>=? AND epk<?"
+    )
     args: list[Any] = [coll_rid, lo, hi]
-    if start is not None:
+    if start is not None and width == 2 and all(isinstance(v, str) for v in start[:2]):
+        # The position is the lower bound itself (SQLite seeks to it only without epk>=lo).
+        sql = sql.replace("epk>=? AND ", "") + " AND " + resume_sql
+        args = [coll_rid, hi, *max([lo, ""], list(start[:2]))]
+    elif start is not None:
         sql += " AND " + resume_sql
-        if width == 2:
-            args += [start[0], start[0], start[1]]
-        else:
-            args += [start[0], start[0], start[1], start[1], start[2]]
+        args += start[:width]
     sql += f" ORDER BY {order_sql}"
     for row in conn.execute(sql, args):
         yield list(row[:width]), row[width]

@@ -6,9 +6,14 @@ Shape::
      "by_operation": {"write": int, ...},
      "containers": {"db/coll": {"requests": int, "request_charge": float, "throttled": int,
                                 "faults": int, "max_in_flight": {"change_feed": int, ...},
+                                "query_steps": int,
                                 "documents_per_range": {"0": int, ...}}}}
 
 ``documents_per_range`` counts the documents currently stored in each online physical range.
+``query_steps`` is the storage work of the container's document queries: SQLite virtual-machine
+instructions, counted in steps of :data:`QUERY_STEP` by a progress handler (Python ``sqlite3``
+``Connection.set_progress_handler``) while each query request runs; it grows with the rows a
+query reads and sorts, whatever the clock, so paging costs can be compared without timing.
 ``max_in_flight`` is the largest number of requests of one operation kind (see
 :func:`cosmosdb_emulator.operations.classify`) on the container that were being served at the
 same time, injected ``delay`` included (a request whose connection a ``drop_*`` fault closed
@@ -25,6 +30,9 @@ from cosmosdb_emulator import catalog, feeds
 from cosmosdb_emulator.app import App, Hooks
 from cosmosdb_emulator.messages import Request, Response
 from cosmosdb_emulator.operations import classify, container_key
+
+QUERY_STEP = 1000
+"""SQLite virtual-machine instructions between two counts of ``query_steps``."""
 
 
 class StatsHook(Hooks):
@@ -81,6 +89,14 @@ class StatsHook(Hooks):
                 entry["throttled"] += throttled
                 entry["faults"] += fault
         return response
+
+    def add_query_steps(self, key: str, steps: int) -> None:
+        """Add ``steps`` SQLite instructions run by a query on container ``key`` ("db/coll")."""
+        with self._lock:
+            entry = self._containers.setdefault(
+                key, {"requests": 0, "request_charge": 0.0, "throttled": 0, "faults": 0}
+            )
+            entry["query_steps"] = entry.get("query_steps", 0) + steps
 
     def snapshot(self) -> dict[str, Any]:
         """All counters plus per-range document counts read from storage."""

@@ -60,6 +60,18 @@ CREATE TABLE IF NOT EXISTS offers(
 """
 
 
+class StepCounter:
+    """A SQLite progress handler that counts its calls (see :meth:`Store.counting_steps`)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> int:
+        """Count one call; returns 0 so that SQLite goes on with the statement."""
+        self.count += 1
+        return 0
+
+
 class Store:
     """Owner of the SQLite file and its per-thread connections.
 
@@ -119,6 +131,27 @@ class Store:
             yield conn
         finally:
             conn.execute("COMMIT")
+
+    @contextmanager
+    def counting_steps(self, every: int) -> Iterator[StepCounter]:
+        """Count this thread's SQLite virtual-machine instructions while the block runs.
+
+        Python ``sqlite3`` ``Connection.set_progress_handler``: the handler runs once every
+        ``every`` instructions of any statement on this thread's connection.
+
+        Args:
+            every: Instructions per count (a handler call costs one Python call).
+
+        Yields:
+            The counter; ``count * every`` approximates the instructions run.
+        """
+        conn = self.connection()
+        counter = StepCounter()
+        conn.set_progress_handler(counter, every)
+        try:
+            yield counter
+        finally:
+            conn.set_progress_handler(None, 0)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

@@ -25,6 +25,8 @@ from cosmosdb_emulator.epk import MAX_EPK, MIN_EPK, effective_partition_key, pat
 from cosmosdb_emulator.errors import bad_request
 from cosmosdb_emulator.handlers.common import container, page_size, scope
 from cosmosdb_emulator.messages import Request, Response, dumps, text_response
+from cosmosdb_emulator.operations import container_key
+from cosmosdb_emulator.stats import QUERY_STEP
 
 
 def _engine() -> Any:
@@ -166,13 +168,13 @@ def _stream_page(
     Returns:
         ``(rows, next_start)``; ``next_start`` is ``None`` when the scan is finished.
     """
-    lo, hi, _ = scope_
+    lo, hi, point = scope_
     width = feeds.key_width(order)
     evaluate = compiled.iter_results if order == "key" else compiled.execute
     out: list[Any] = []
     full: list[Any] | None = None  # the resume position once the page is full
     with app.store.read() as conn:
-        for key, text in feeds.scan_from(conn, coll_rid, lo, hi, order, start):
+        for key, text in feeds.scan_from(conn, coll_rid, lo, hi, order, start, point):
             if scan is not None:
                 scan.add(text)
             if raw:
@@ -211,7 +213,15 @@ def run(app: App, request: Request) -> Response:
     """
     started = time.perf_counter()
     scan = _Scan()
-    response, info, point = _run(app, request, scan)
+    key = container_key(request)
+    if app.stats is None or key is None:
+        response, info, point = _run(app, request, scan)
+    else:
+        with app.store.counting_steps(QUERY_STEP) as steps:
+            try:
+                response, info, point = _run(app, request, scan)
+            finally:
+                app.stats.add_query_steps(key, steps.count * QUERY_STEP)
     h = request.headers
     if h.flag("x-ms-documentdb-populatequerymetrics"):
         response.headers["x-ms-documentdb-query-metrics"] = _query_metrics(
