@@ -54,7 +54,8 @@ class LineNumberingReader(SingerReader):
             record's field can be named later).
 
         Raises:
-            TargetCosmosDBError: If the line is not a JSON object or is nested too deeply.
+            TargetCosmosDBError: If the line is not UTF-8, not a JSON object or nested too
+                deeply.
         """
         try:
             # singer-sdk's msgspec decoder (floats as Decimal) is about four times faster than
@@ -64,6 +65,13 @@ class LineNumberingReader(SingerReader):
             message = msgspec_decoder.decode(line)
         except (msgspec.DecodeError, RecursionError):
             message = self._deserialize_slow(line)
+        except UnicodeEncodeError as exc:
+            # Input bytes that are not UTF-8 reach here as lone surrogates (stdin is read with
+            # errors="surrogateescape"); no document may carry them.
+            raise TargetCosmosDBError(
+                f"Input line {self.line_number} is not valid UTF-8 (undecodable bytes at "
+                f"character {exc.start + 1})"
+            ) from None
         if not isinstance(message, dict):
             raise TargetCosmosDBError(
                 f"Input line {self.line_number} is not a Singer message (a JSON object)"

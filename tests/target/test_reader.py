@@ -43,6 +43,7 @@ def test_parsed_exactly_as_json_loads(line):
     assert _same(LineNumberingReader().deserialize_json(line), expected)
 
 
+_UTF8_PREFIX = '{"type": "RECORD", "record": {"id": "b'
 BAD = [
     ('{"type": "RECORD"} x', "is not valid JSON (Extra data at column 20)"),
     ('{"a": "x\ty"}', "is not valid JSON (Invalid control character at"),
@@ -50,6 +51,11 @@ BAD = [
     ('{"a": .5}', "is not valid JSON (Expecting value at column 7)"),
     ('["RECORD"]', "is not a Singer message (a JSON object)"),
     ("[" * 100_000 + "]" * 100_000, "is nested too deeply to parse"),
+    # Bytes that are not UTF-8, as stdin (errors="surrogateescape") hands them over.
+    (
+        _UTF8_PREFIX + b'\xff\xfe"}}'.decode("utf-8", "surrogateescape"),
+        f"is not valid UTF-8 (undecodable bytes at character {len(_UTF8_PREFIX) + 1})",
+    ),
 ]
 
 
