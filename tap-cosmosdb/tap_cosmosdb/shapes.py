@@ -110,6 +110,22 @@ class ShapeVerdicts:
             return None
         return self._verdicts.get(shape)
 
+    def known(self, schema: object) -> t.Mapping[Shape, tuple[str, ...]]:
+        """Return the verdicts recorded under this very ``schema`` object, for lookups by shape.
+
+        The mapping is live until the next :meth:`add` (which may start a new one): ask again
+        after adding.
+
+        Args:
+            schema: The stream's current schema (compared by identity).
+
+        Returns:
+            Shape -> verdict (see :meth:`get`); empty when ``schema`` is not the one recorded.
+        """
+        if schema is not self._schema:
+            return {}
+        return self._verdicts
+
     def add(self, schema: object, shape: Shape, verdict: tuple[str, ...]) -> None:
         """Record the verdict for ``shape`` under ``schema`` (forgetting any other schema's).
 

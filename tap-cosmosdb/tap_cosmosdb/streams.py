@@ -65,9 +65,13 @@ from tap_cosmosdb.continuation import ContinuationError, check_token
 from tap_cosmosdb.epk import EpkHasher
 from tap_cosmosdb.parallel import Finished, prefetch, read_in_parallel
 from tap_cosmosdb.query_reader import (
+    IncrementalMerge,
     QueryReader,
+    TsPage,
     build_full_table_query,
     build_incremental_query,
+    physical_ranges,
+    ts_pages,
 )
 from tap_cosmosdb.records import (
     DELETED_AT_PROPERTY,
@@ -76,7 +80,7 @@ from tap_cosmosdb.records import (
     RESCUED_DATA_PROPERTY,
     change_to_record,
     document_record,
-    document_to_record,
+    take_document,
 )
 from tap_cosmosdb.schema_inference import (
     FREE_OBJECT,
@@ -294,24 +298,49 @@ class CosmosContainerStream(StreamHooks):
         encode_into = msgspec_encoder.encode_into
         lines = self._direct_lines
         frequency = self.STATE_MSG_FREQUENCY
-        written = 0
-        for record in records:
-            self.records_emitted += 1
-            row = self.post_process(record, None)
-            if row is None:
-                continue
+        # The fit of post_process, inlined: what is looked up once per record there (schema,
+        # verdicts, date-time properties) is looked up once per page here, and again only
+        # after a record of a new shape (whose check may declare properties: a new schema).
+        # A record of a known shape with nothing to rescue costs one signature and one lookup.
+        document_mode = self.document_mode
+        verdicts = self._verdicts
+        known = verdicts.known(self.effective_schema)
+        datetimes = self._datetime_properties
+        index = self._direct_index
+        counted = 0  # records of this page already added to the counters
+        for position, record in enumerate(records, 1):
+            if document_mode:
+                record = document_record(record)
+            else:
+                shape = record_shape(record)
+                verdict = known.get(shape)
+                if verdict is None:
+                    verdict = self._decide(record, shape)
+                    known = verdicts.known(self.effective_schema)
+                    datetimes = self._datetime_properties
+                if verdict or datetimes:
+                    self._rescue(record, verdict)
             lines += head
-            encode_into(row, lines, -1)  # appended (msgspec: offset -1)
+            encode_into(record, lines, -1)  # appended (msgspec: offset -1)
             lines += tail
-            written += 1
-            self._direct_index += 1
-            if self._direct_index % frequency == 0:
+            index += 1
+            if index % frequency == 0:
                 # singer-sdk writes STATE every STATE_MSG_FREQUENCY records as well.
+                self._direct_index = index
+                self._count_direct(position - counted)
+                counted = position
                 self._flush_direct()
                 self._write_state()
+        self._direct_index = index
         self._flush_direct()
-        if written and self._record_counter is not None:
-            self._record_counter.increment(written)
+        self._count_direct(len(records) - counted)
+
+    def _count_direct(self, written: int) -> None:
+        """Add records written by the direct path to the stream's counters."""
+        if written:
+            self.records_emitted += written
+            if self._record_counter is not None:
+                self._record_counter.increment(written)
 
     def _flush_direct(self) -> None:
         """Write the RECORD lines waiting in the page buffer."""
@@ -701,6 +730,10 @@ class CosmosContainerStream(StreamHooks):
         verdict = self._verdicts.get(schema, shape)
         if verdict is None:
             verdict = self._decide(record, shape)
+        self._rescue(record, verdict)
+
+    def _rescue(self, record: dict[str, t.Any], verdict: tuple[str, ...]) -> None:
+        """Move the members named by ``verdict`` and malformed date-time strings aside."""
         rescued: dict[str, t.Any] | None = None
         if verdict:
             declared = self.effective_schema.get("properties") or {}
@@ -992,7 +1025,7 @@ class CosmosContainerStream(StreamHooks):
         yield from self._page_steps(
             reader,
             state,
-            to_record=lambda doc: document_to_record(doc, paths),
+            to_record=lambda doc: take_document(doc, paths),
             extra={"mode": LATEST_VERSION},
         )
 
@@ -1049,7 +1082,7 @@ class CosmosContainerStream(StreamHooks):
                 fr, token=token, mode=LATEST_VERSION, start_from="Beginning", container=container
             )
             yield from self._page_steps(
-                reader, state, to_record=lambda doc: document_to_record(doc, paths)
+                reader, state, to_record=lambda doc: take_document(doc, paths)
             )
             if self._cosmos_tap.deadline_passed():
                 return
@@ -1128,7 +1161,7 @@ class CosmosContainerStream(StreamHooks):
 
         def produce() -> Iterator[list[dict[str, t.Any]]]:
             for page in reader.pages():
-                yield [document_to_record(doc, paths) for doc in page]
+                yield [take_document(doc, paths) for doc in page]
 
         if self.settings.max_parallel_ranges > 1:
             return prefetch(produce, depth=2)
@@ -1145,12 +1178,59 @@ class CosmosContainerStream(StreamHooks):
                 )
             start = 0
         query = build_incremental_query(self._selected_top_level())
-        self.logger.info("Stream '%s': INCREMENTAL from _ts >= %s", self.name, int(start))
-        reader = self._query_reader(query, [{"name": "@ts", "value": int(start)}])
-        for records in self._query_records(reader):
-            for record in records:
-                self.records_emitted += 1
-                yield record
+        physical = physical_ranges(self.container)
+        ranges = shard_feed_ranges(self.shard.feed_range, physical)
+        self.logger.info(
+            "Stream '%s': INCREMENTAL from _ts >= %s, %d feed range(s) merged on _ts",
+            self.name,
+            int(start),
+            len(ranges),
+        )
+        merge = IncrementalMerge(
+            ranges=ranges,
+            start_ts=int(start),
+            open_pages=lambda fr, ts: self._incremental_pages(query, fr, ts),
+            physical=lambda: [
+                FeedRange.from_sdk(fr) for fr in self.container.read_feed_ranges(force_refresh=True)
+            ],
+        )
+        for record in merge.records():
+            self.records_emitted += 1
+            yield record
+
+    def _incremental_pages(self, query: str, fr: FeedRange, ts: int) -> Iterator[TsPage]:
+        """One feed range's INCREMENTAL query from ``_ts >= ts``, as pages.
+
+        With ``max_parallel_ranges`` > 1 a worker thread with its own client reads the range up
+        to two pages ahead (every range at once: the merge needs each range's next record).
+        """
+        paths = self.partition_key_paths
+
+        def produce(container: ContainerProxy) -> Iterator[TsPage]:
+            reader = QueryReader(
+                container=container,
+                query=query,
+                parameters=[{"name": "@ts", "value": ts}],
+                page_size=self.settings.page_size,
+                meter=self._cosmos_tap.meter,
+                scope=f"{self.name}|query",
+                feed_range=fr.to_sdk(),
+            )
+            self.query_stats.append(reader.stats)
+            return ts_pages(reader, fr, lambda page: [take_document(d, paths) for d in page])
+
+        if self.settings.max_parallel_ranges <= 1:
+            return produce(self.container)
+        tap = self._cosmos_tap
+        entries = read_in_parallel(
+            [fr],
+            lambda _fr, worker: produce(worker.container(self.name)),
+            workers=1,
+            max_pages=2,
+            acquire=tap.acquire_worker,
+            release=tap.release_worker,
+        )
+        return _items(entries)
 
     # Metrics ------------------------------------------------------------------------------
 
@@ -1196,6 +1276,18 @@ class CosmosContainerStream(StreamHooks):
             totals["retry_wait_seconds"] += stats.retry_wait_seconds
         totals["request_units"] = round(float(totals["request_units"]), 2)
         return totals
+
+
+def _items(entries: Iterator[tuple[t.Any, TsPage] | Finished[t.Any]]) -> Iterator[TsPage]:
+    """The pages of one job of :func:`read_in_parallel`; closing this stops its worker."""
+    try:
+        for entry in entries:
+            if not isinstance(entry, Finished):
+                yield entry[1]
+    finally:
+        close = getattr(entries, "close", None)
+        if close is not None:
+            close()
 
 
 def _is_record_limit(exc: BaseException) -> bool:
