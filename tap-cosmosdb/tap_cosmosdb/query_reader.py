@@ -6,20 +6,34 @@ the Cosmos DB NoSQL query language (``SELECT``/``WHERE``/``ORDER BY``, parameter
 INCREMENTAL uses ``SELECT … FROM c WHERE c._ts >= @ts ORDER BY c._ts`` and resumes with ``>=``
 from the bookmark: ``_ts`` has one-second resolution, so documents sharing the bookmark's second
 are read again (at-least-once), and none is lost.
+
+INCREMENTAL runs that query once per feed range (``query_items(feed_range=...)``, which
+azure-cosmos sends to the range's physical partition as it is) and merges the ranges' ordered
+results here on ``_ts`` with :func:`heapq.merge` (:class:`IncrementalMerge`). A cross-partition
+``ORDER BY`` would be merged by azure-cosmos itself, comparing documents in Python
+(``azure/cosmos/_execution_context/document_producer.py``), which cost more than the rest of the
+read. A feed-range query spanning a split is read by azure-cosmos one child range after the other
+(``_cosmos_client_connection.py:__QueryFeed``), which is ordered per child only; so after every
+page the reader checks the client's partition map, and when the range has split it drops that
+page and reads the children, merged, from the last ``_ts`` it emitted (``>=``: documents of that
+second are read again, none is lost).
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
+import operator
 import re
 import typing as t
 from dataclasses import dataclass, field
 
 from cosmosdb_shared import with_retries
 from tap_cosmosdb.change_feed import ReaderStats
+from tap_cosmosdb.feed_range import FeedRange
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from azure.cosmos import ContainerProxy
 
@@ -165,3 +179,140 @@ class QueryReader:
             self.stats.pages += 1
             self.stats.items += len(page)
             yield page
+
+
+#: The INCREMENTAL replication key: the document's last-modified time, epoch seconds.
+TS_KEY = "_ts"
+
+_ts_of = operator.itemgetter(TS_KEY)
+
+
+def merge_by_ts(streams: Sequence[Iterable[dict[str, t.Any]]]) -> Iterator[dict[str, t.Any]]:
+    """Merge record streams, each ordered by ``_ts``, into one ordered by ``_ts``.
+
+    Args:
+        streams: Record iterables, each in non-decreasing ``_ts`` order.
+
+    Returns:
+        An iterator over every record, in non-decreasing ``_ts`` order (ties keep the order of
+        ``streams``).
+    """
+    if len(streams) == 1:
+        return iter(streams[0])
+    return heapq.merge(*streams, key=_ts_of)
+
+
+def physical_ranges(container: ContainerProxy) -> list[FeedRange]:
+    """The container's physical ranges as the client's partition map knows them now.
+
+    Args:
+        container: The container proxy (``read_feed_ranges`` answers from the client's cache;
+            the cache is refreshed when a request finds its range gone after a split).
+
+    Returns:
+        The feed ranges, one per physical partition.
+    """
+    return [FeedRange.from_sdk(fr) for fr in container.read_feed_ranges()]
+
+
+@dataclass
+class TsPage:
+    """One page of an INCREMENTAL range query.
+
+    Attributes:
+        records: The page's records, in ``_ts`` order.
+        split: True when, after this page, the client's partition map shows the queried range
+            over more than one physical range (a split: the page may come from one child only,
+            and the other child's documents may sort before it).
+    """
+
+    records: list[dict[str, t.Any]]
+    split: bool
+
+
+def ts_pages(
+    reader: QueryReader,
+    feed_range: FeedRange,
+    convert: Callable[[list[dict[str, t.Any]]], list[dict[str, t.Any]]],
+) -> Iterator[TsPage]:
+    """Read one feed range's INCREMENTAL query as pages, each marked if the range has split.
+
+    Args:
+        reader: The range's query (``feed_range`` set to ``feed_range``).
+        feed_range: The range the query is scoped to.
+        convert: Turns a page of documents into records.
+
+    Yields:
+        Pages; the first one marked ``split`` is the last one yielded.
+    """
+    for page in reader.pages():
+        live = physical_ranges(reader.container)
+        split = sum(1 for fr in live if fr.overlaps(feed_range)) > 1
+        yield TsPage(convert(page), split)
+        if split:
+            return
+
+
+@dataclass
+class IncrementalMerge:
+    """INCREMENTAL over several feed ranges: one ordered query per range, merged on ``_ts``.
+
+    Attributes:
+        ranges: The feed ranges to read (together, the container or a shard's slice).
+        start_ts: The ``@ts`` lower bound, epoch seconds, inclusive.
+        open_pages: ``open_pages(feed_range, ts)`` starts that range's query from ``_ts >= ts``
+            and returns its pages (:func:`ts_pages`, possibly read ahead on another thread;
+            closing the iterator stops it).
+        physical: Returns the container's physical ranges now (read after a split).
+        splits: Splits met during the read (ranges re-read as their children).
+    """
+
+    ranges: Sequence[FeedRange]
+    start_ts: int
+    open_pages: Callable[[FeedRange, int], Iterator[TsPage]]
+    physical: Callable[[], list[FeedRange]]
+    splits: int = 0
+
+    def records(self) -> Iterator[dict[str, t.Any]]:
+        """Every record with ``_ts >= start_ts`` in the ranges, in non-decreasing ``_ts`` order.
+
+        Returns:
+            The records.
+        """
+        return merge_by_ts([self._range_records(fr, self.start_ts) for fr in self.ranges])
+
+    def _range_records(self, feed_range: FeedRange, start_ts: int) -> Iterator[dict[str, t.Any]]:
+        last_ts = start_ts
+        pages = self.open_pages(feed_range, start_ts)
+        try:
+            for page in pages:
+                if page.split:
+                    break
+                records = page.records
+                if records:
+                    first = records[0][TS_KEY]
+                    if first < last_ts:
+                        raise RuntimeError(
+                            f"INCREMENTAL query of feed range {feed_range} went back from _ts "
+                            f"{last_ts} to {first}"
+                        )
+                    last_ts = records[-1][TS_KEY]
+                    yield from records
+            else:
+                return
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+        # Split: the page that showed it is dropped; every record before it was yielded, and
+        # their _ts are <= last_ts, so the children re-read from last_ts lose none.
+        self.splits += 1
+        children = [piece for fr in self.physical() if (piece := fr.intersection(feed_range))]
+        children.sort(key=lambda fr: fr.range_min)
+        logger.info(
+            "INCREMENTAL: feed range %s split into %s; reading them from _ts >= %s",
+            feed_range,
+            ", ".join(str(c) for c in children),
+            last_ts,
+        )
+        yield from merge_by_ts([self._range_records(child, last_ts) for child in children])
