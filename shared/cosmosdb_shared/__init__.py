@@ -12,8 +12,9 @@ Modules:
 
 from __future__ import annotations
 
-# First, so that singer_sdk is imported without its target side's joblib (and numpy) until a
-# target drains with it: cosmosdb_shared.compat.deferred_joblib.
+# First, so that singer_sdk is imported without the modules a Singer-protocol run never uses
+# (joblib and numpy, universal-pathlib, packaging, its REST streams) until something calls
+# them: cosmosdb_shared.compat.deferred_imports.
 from cosmosdb_shared import compat as _compat  # noqa: F401  # isort: skip
 
 from cosmosdb_shared.client import CosmosConnectionError, build_client, check_connection

@@ -27,6 +27,27 @@ Private uses of this package:
     plugins' ``PRIVATE_USES`` fingerprint ``Target._drain_all`` (the names' caller). Upstream:
     meltano/sdk#2335 (install and import overheads, closed; 0.54.9 still imports joblib from
     the package root).
+
+``singer_sdk.helpers._batch`` (``from upath import UPath``), ``singer_sdk.about``
+(``from packaging.specifiers import SpecifierSet``, ``from packaging.version import Version``):
+    The same stand-in mechanism (:func:`deferred_imports`, :data:`DEFERRED_CALLABLES`) serves
+    these names: universal-pathlib and fsspec are needed only to write or read BATCH files,
+    packaging only to print ``--about``.
+    ``tests/shared/test_deferred_imports.py`` fails if singer-sdk imports these modules
+    anywhere else or uses the names other than by calling them; ``--about`` output is compared
+    with a process that imported the real modules first. Upstream: no issue found for these
+    modules (meltano/sdk#2335 above is the general one on import overheads).
+
+``singer_sdk.streams`` re-exports ``RESTStream`` and ``GraphQLStream`` (module import):
+    ``singer_sdk.streams`` imports ``streams.rest`` and ``streams.graphql`` (their own code,
+    jsonpath-ng and its parser tables, singer-sdk's authenticators and paginators) only to
+    re-export their base classes, which a Cosmos DB plugin never subclasses. Stand-ins serve
+    them while singer_sdk is imported; then the placeholders are removed from ``singer_sdk``
+    and ``singer_sdk.streams`` and a PEP 562 module ``__getattr__`` (wrapping singer-sdk's
+    own, which serves deprecated SQL names) imports the real classes on first access, so
+    ``from singer_sdk import RESTStream`` still returns the real class.
+    ``tests/shared/test_deferred_imports.py`` fails if singer-sdk imports them anywhere else at
+    module level. Upstream: no issue found (see meltano/sdk#2335 above).
 """
 
 from __future__ import annotations
@@ -42,13 +63,17 @@ import typing as t
 from azure.cosmos._base import ParsePaths
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 __all__ = [
+    "DEFERRED_CALLABLES",
+    "DEFERRED_CLASSES",
     "JOBLIB_NAMES",
     "PRIVATE_USES",
+    "REEXPORTERS",
     "ParsePaths",
     "changed_fingerprints",
+    "deferred_imports",
     "deferred_joblib",
     "resolve",
     "source_fingerprint",
@@ -61,59 +86,132 @@ __all__ = [
 #: ``Target._drain_all`` calls them.
 JOBLIB_NAMES = ("Parallel", "delayed", "parallel_config")
 
+#: Modules ``import singer_sdk`` (0.54.9) imports that neither plugin calls during a
+#: Singer-protocol run, each with the names singer-sdk takes from it. singer-sdk only ever
+#: calls these names (``tests/shared/test_deferred_imports.py`` checks every use), so each is
+#: served by a function that imports the real module on its first call:
+#:
+#: * ``joblib``: ``target_base``; only ``Target._drain_all`` calls them (numpy, psutil, loky).
+#: * ``upath``: ``helpers._batch.StorageTarget``; only BATCH messages (batch files) need it
+#:   (universal-pathlib imports fsspec).
+#: * ``packaging.specifiers``, ``packaging.version``: ``about``; only ``--about`` formats the
+#:   supported Python versions with them (``packaging.specifiers`` compiles a large regular
+#:   expression at import).
+DEFERRED_CALLABLES: dict[str, tuple[str, ...]] = {
+    "joblib": JOBLIB_NAMES,
+    "upath": ("UPath",),
+    "packaging.specifiers": ("SpecifierSet",),
+    "packaging.version": ("Version",),
+}
 
-def _real_joblib() -> types.ModuleType:
-    """Import (once) and return the real joblib, taking the stand-in out of the way first."""
-    if isinstance(sys.modules.get("joblib"), _DeferredJoblib):
-        del sys.modules["joblib"]
-    return importlib.import_module("joblib")
+#: singer-sdk's REST and GraphQL stream modules (requests, jsonpath-ng and its parser tables),
+#: imported by ``singer_sdk.streams`` only to re-export their base classes; a Cosmos DB plugin
+#: subclasses neither. Module to the class it re-exports.
+DEFERRED_CLASSES: dict[str, str] = {
+    "singer_sdk.streams.graphql": "GraphQLStream",
+    "singer_sdk.streams.rest": "RESTStream",
+}
+
+#: The packages that re-export :data:`DEFERRED_CLASSES` (``from singer_sdk import RESTStream``).
+REEXPORTERS = ("singer_sdk", "singer_sdk.streams")
 
 
-def _deferred(name: str) -> Callable[..., t.Any]:
+def _real_module(name: str) -> types.ModuleType:
+    """Import (once) and return the real module ``name``, taking a stand-in out of the way."""
+    if isinstance(sys.modules.get(name), _StandIn):
+        del sys.modules[name]
+    return importlib.import_module(name)
+
+
+def _deferred(module: str, name: str) -> Callable[..., t.Any]:
     def call(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        return getattr(_real_joblib(), name)(*args, **kwargs)
+        return getattr(_real_module(module), name)(*args, **kwargs)
 
     call.__name__ = call.__qualname__ = name
-    call.__doc__ = f"``joblib.{name}``, imported on the first call."
+    call.__doc__ = f"``{module}.{name}``, imported on the first call."
     return call
 
 
-class _DeferredJoblib(types.ModuleType):
-    """Stands in for ``joblib`` while singer_sdk is imported (see :func:`deferred_joblib`)."""
+class _StandIn(types.ModuleType):
+    """Stands in for a module while singer_sdk is imported (see :func:`deferred_imports`)."""
 
-    def __init__(self) -> None:
-        super().__init__("joblib", "Stand-in for joblib; the real module loads on first use.")
-        for name in JOBLIB_NAMES:
-            setattr(self, name, _deferred(name))
+    def __init__(self, name: str, names: Iterable[str]) -> None:
+        super().__init__(name, f"Stand-in for {name}; the real module loads on first use.")
+        for attr in names:
+            setattr(self, attr, _deferred(name, attr))
 
-    def __getattr__(self, name: str) -> t.Any:
-        if name.startswith("__"):  # the import system probing (``__path__``): not joblib's
-            raise AttributeError(name)
-        return getattr(_real_joblib(), name)
+    def __getattr__(self, attr: str) -> t.Any:
+        if attr.startswith("__"):  # the import system probing (``__path__``): not the module's
+            raise AttributeError(attr)
+        return getattr(_real_module(self.__name__), attr)
+
+
+def _lazy_reexports(package: types.ModuleType, placeholders: dict[str, t.Any]) -> None:
+    """Drop placeholder re-exports from ``package``; its ``__getattr__`` imports them on access.
+
+    PEP 562 module ``__getattr__`` is called only for names missing from the module, so
+    ``from singer_sdk import RESTStream`` after start-up imports ``singer_sdk.streams.rest`` and
+    returns the real class; the package's own ``__getattr__`` (deprecated SQL names) still
+    answers everything else.
+    """
+    modules = {cls: module for module, cls in DEFERRED_CLASSES.items()}
+    for name, placeholder in placeholders.items():
+        if package.__dict__.get(name) is placeholder:
+            delattr(package, name)
+    original = package.__dict__.get("__getattr__")
+
+    def __getattr__(name: str) -> t.Any:
+        if name in modules and name not in package.__dict__:
+            value = getattr(importlib.import_module(modules[name]), name)
+            setattr(package, name, value)
+            return value
+        if original is None:
+            raise AttributeError(f"module {package.__name__!r} has no attribute {name!r}")
+        return original(name)
+
+    package.__getattr__ = __getattr__  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
-def deferred_joblib() -> Iterator[None]:
-    """Let singer_sdk be imported without importing joblib (and numpy) until a target drains.
+def deferred_imports() -> Iterator[None]:
+    """Let singer_sdk be imported without the modules a Singer-protocol run never uses.
 
-    Does nothing when joblib or singer_sdk is already imported.
+    While the block runs, ``sys.modules`` holds a stand-in for each module of
+    :data:`DEFERRED_CALLABLES` and :data:`DEFERRED_CLASSES` not yet imported; the names
+    singer-sdk takes from them import the real module on first call, and so does anything else
+    asked of a stand-in. Afterwards the stand-ins are gone (``import upath`` is the real
+    module), and the base classes ``singer_sdk`` and ``singer_sdk.streams`` re-export are
+    imported on first access. Does nothing when singer_sdk is already imported.
 
     Yields:
-        None, while ``sys.modules["joblib"]`` is the stand-in.
+        None, while the stand-ins are in ``sys.modules``.
     """
-    if "joblib" in sys.modules or "singer_sdk" in sys.modules:
+    if "singer_sdk" in sys.modules:
         yield
         return
-    stand_in = _DeferredJoblib()
-    sys.modules["joblib"] = stand_in
+    wanted = {**DEFERRED_CALLABLES, **{m: (c,) for m, c in DEFERRED_CLASSES.items()}}
+    stand_ins = {m: _StandIn(m, names) for m, names in wanted.items() if m not in sys.modules}
+    sys.modules.update(stand_ins)
     try:
         yield
     finally:
-        if sys.modules.get("joblib") is stand_in:
-            del sys.modules["joblib"]
+        for name, stand_in in stand_ins.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+        placeholders = {
+            cls: getattr(stand_ins[module], cls)
+            for module, cls in DEFERRED_CLASSES.items()
+            if module in stand_ins
+        }
+        for package in REEXPORTERS:
+            if placeholders and package in sys.modules:
+                _lazy_reexports(sys.modules[package], placeholders)
 
 
-with deferred_joblib():
+#: The former name of :func:`deferred_imports` (it deferred joblib alone).
+deferred_joblib = deferred_imports
+
+with deferred_imports():
     import singer_sdk  # noqa: F401  (first import of singer_sdk in the plugin's process)
 
 #: Private callables of azure-cosmos this package uses, by dotted name, with the fingerprint of

@@ -23,7 +23,6 @@ import json
 import typing as t
 import zlib
 
-import fsspec
 from singer_sdk.singerlib.json import deserialize_json
 
 from target_cosmosdb.errors import TargetCosmosDBError
@@ -139,6 +138,8 @@ def read_records(
         BatchFileError: If the file is missing, unreadable, or corrupt (one line naming it and,
             for JSONL, the line).
     """
+    import fsspec  # BATCH messages only: a RECORD run never imports fsspec
+
     label = f"batch file {url!r}"
     try:
         with fsspec.open(url, "rb", **dict(storage_options or {})) as raw:

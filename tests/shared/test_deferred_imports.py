@@ -1,0 +1,221 @@
+"""``cosmosdb_shared.compat.deferred_imports``: what singer-sdk imports and how it uses it.
+
+The stand-ins are safe only while singer-sdk calls the deferred names and nothing else, and
+re-exports the REST and GraphQL stream classes only where :data:`DEFERRED_CLASSES` says; these
+tests read singer-sdk's installed source and fail when an upgrade changes either. The others
+run real plugin processes: the deferred modules still load and behave on first use.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import singer_sdk
+
+from cosmosdb_shared.compat import DEFERRED_CALLABLES, DEFERRED_CLASSES, REEXPORTERS
+from tests.conftest import executable
+
+PACKAGE = Path(singer_sdk.__file__).parent
+
+#: Where singer-sdk 0.54.9 imports each deferred module (read from its source by hand).
+CALLABLE_IMPORTERS = {
+    "joblib": "target_base.py",
+    "upath": "helpers/_batch.py",
+    "packaging.specifiers": "about.py",
+    "packaging.version": "about.py",
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _absolute(node: ast.ImportFrom, path: Path) -> str:
+    if not node.level:
+        return node.module or ""
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    base = package[: len(package) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _sources() -> dict[str, tuple[Path, ast.Module]]:
+    return {
+        str(path.relative_to(PACKAGE)): (path, ast.parse(path.read_text()))
+        for path in sorted(PACKAGE.rglob("*.py"))
+    }
+
+
+def _annotation_nodes(tree: ast.Module) -> set[int]:
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        annotations: list[ast.expr | None] = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+            annotations += [a.annotation for a in every if a is not None]
+            annotations.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            annotations.append(node.annotation)
+        for annotation in annotations:
+            if annotation is not None:
+                inside |= {id(n) for n in ast.walk(annotation)}
+    return inside
+
+
+def test_singer_sdk_imports_the_deferred_modules_only_where_recorded() -> None:
+    deferred_tops = {name.split(".")[0] for name in DEFERRED_CALLABLES}
+    found: dict[str, tuple[str, list[str]]] = {}
+    for rel, (path, tree) in _sources().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = _absolute(node, path)
+                if module.split(".")[0] in deferred_tops:
+                    found[module] = (rel, [a.name for a in node.names])
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] in deferred_tops:
+                        found[alias.name] = (rel, ["*"])
+    expected = {m: (CALLABLE_IMPORTERS[m], list(names)) for m, names in DEFERRED_CALLABLES.items()}
+    assert found == expected
+
+
+def test_singer_sdk_only_calls_the_deferred_names() -> None:
+    """A stand-in name is a function: subclassing it, isinstance or attributes would break."""
+    sources = _sources()
+    for module, names in DEFERRED_CALLABLES.items():
+        rel = CALLABLE_IMPORTERS[module]
+        tree = sources[rel][1]
+        annotations = _annotation_nodes(tree)
+        called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        uses = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)
+        ]
+        assert uses, f"{rel} no longer uses {names}"
+        misuse = [
+            f"{rel}:{n.lineno} {n.id}"
+            for n in uses
+            if id(n) not in called and id(n) not in annotations
+        ]
+        assert misuse == []
+
+
+def test_singer_sdk_reexports_the_rest_and_graphql_streams_only_where_recorded() -> None:
+    """Module-level imports of the deferred stream classes (what runs while singer_sdk loads)."""
+    classes = set(DEFERRED_CLASSES.values())
+    found = set()
+    for rel, (path, tree) in _sources().items():
+        for node in tree.body:
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            module = _absolute(node, path)
+            names = {a.name for a in node.names}
+            if module in DEFERRED_CLASSES or (module in REEXPORTERS and names & classes):
+                found.add((rel, module, tuple(sorted(names))))
+    assert found == {
+        ("__init__.py", "singer_sdk.streams", ("GraphQLStream", "RESTStream", "Stream")),
+        ("streams/__init__.py", "singer_sdk.streams.graphql", ("GraphQLStream",)),
+        ("streams/__init__.py", "singer_sdk.streams.rest", ("RESTStream",)),
+        ("streams/graphql.py", "singer_sdk.streams.rest", ("RESTStream",)),
+    }
+
+
+def _python(code: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("plugin", ["tap_cosmosdb.tap", "target_cosmosdb.target"])
+def test_deferred_modules_load_on_first_use(plugin: str) -> None:
+    code = f"""
+import json, sys, warnings
+import {plugin}
+watched = ("joblib", "upath", "fsspec", "packaging", "packaging.specifiers", "jsonpath_ng",
+           "singer_sdk.streams.rest", "singer_sdk.streams.graphql")
+before = sorted(m for m in watched if m in sys.modules)
+stand_ins = sorted(n for n, m in sys.modules.items() if type(m).__name__ == "_StandIn")
+import singer_sdk, singer_sdk.streams
+from singer_sdk import GraphQLStream, RESTStream
+import singer_sdk.streams.rest as rest
+from singer_sdk.helpers._batch import StorageTarget
+from singer_sdk.about import get_supported_pythons
+import upath
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    singer_sdk.streams.SQLStream  # singer-sdk's own module __getattr__ still answers
+try:
+    singer_sdk.NoSuchName
+    missing = None
+except AttributeError as exc:
+    missing = str(exc)
+print(json.dumps({{
+    "before": before,
+    "stand_ins": stand_ins,
+    "rest_real": RESTStream is rest.RESTStream and RESTStream.__module__ == rest.__name__,
+    "streams_same": singer_sdk.streams.RESTStream is RESTStream
+        and singer_sdk.streams.GraphQLStream is GraphQLStream,
+    "graphql_subclass": issubclass(GraphQLStream, RESTStream),
+    "split": StorageTarget.split_url("file:///tmp/h2/b-1.json.gz"),
+    "upath_class": isinstance(upath.UPath, type),
+    "pythons": list(get_supported_pythons(">=3.10,<3.13")),
+    "sql_warned": [type(w.message).__name__ for w in caught],
+    "missing": missing,
+}}))
+"""
+    out = _python(code)
+    assert out["before"] == []
+    assert out["stand_ins"] == []
+    assert out["rest_real"]
+    assert out["streams_same"]
+    assert out["graphql_subclass"]
+    assert out["split"] == ["file:///tmp/h2", "b-1.json.gz"]
+    assert out["upath_class"] is True
+    assert out["pythons"] == ["3.10", "3.11", "3.12"]
+    assert out["sql_warned"] == ["SingerSDKDeprecationWarning"]
+    assert out["missing"] == "module 'singer_sdk' has no attribute 'NoSuchName'"
+
+
+@pytest.mark.parametrize(
+    ("script", "plugin", "cls"),
+    [
+        ("tap-cosmosdb", "tap_cosmosdb.tap", "TapCosmosDB"),
+        ("target-cosmosdb", "target_cosmosdb.target", "TargetCosmosDB"),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["json", "markdown"])
+def test_about_prints_what_it_printed_without_the_deferral(
+    script: str, plugin: str, cls: str, fmt: str
+) -> None:
+    """``--about`` with the stand-ins equals ``--about`` with every deferred module preloaded."""
+    deferred = subprocess.run(
+        [executable(script), "--about", "--format", fmt],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    preload = " ".join(f"import {m};" for m in [*DEFERRED_CALLABLES, *DEFERRED_CLASSES])
+    code = f"{preload} from {plugin} import {cls}; {cls}.cli()"
+    plain = subprocess.run(
+        [sys.executable, "-c", code, "--about", "--format", fmt],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert deferred.returncode == plain.returncode == 0, deferred.stderr[-2000:]
+    assert deferred.stdout == plain.stdout
+    if fmt == "json":  # the part packaging computes is there
+        assert json.loads(deferred.stdout)["supported_python_versions"]
