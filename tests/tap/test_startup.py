@@ -1,39 +1,22 @@
-"""The tap's process does not import singer-sdk's target side (joblib, numpy); targets still drain.
+"""A tap sync imports none of what it never uses (joblib, upath, packaging, REST streams).
 
-``tap_cosmosdb.compat.deferred_joblib`` stands a module in for joblib while singer_sdk is first
-imported; its names import the real joblib on first call.
+``cosmosdb_shared.compat.deferred_imports`` stands modules in for them while singer_sdk is first
+imported; their names import the real modules on first call. A BATCH-mode run (upath, fsspec)
+and ``--test`` mode still work through them.
 """
 
 from __future__ import annotations
 
-import ast
+import gzip
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import singer_sdk
-
-from tap_cosmosdb.compat import JOBLIB_NAMES
-from tests.conftest import write_config
-from tests.shared.importtime import JOBLIB_SIDE, imported_packages
+from tests.conftest import singer_lines, write_config
+from tests.shared.importtime import deferred_imports_seen, imported_packages
 from tests.tap.conftest import seed
 from tests.target.conftest import TargetRunner, record, schema, singer_text
-
-
-def test_singer_sdk_imports_only_the_deferred_joblib_names() -> None:
-    """What the stand-in provides is everything singer-sdk imports from joblib, in one module."""
-    package = Path(singer_sdk.__file__).parent
-    found = {}
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "joblib":
-                found[str(path.relative_to(package))] = (node.module, [a.name for a in node.names])
-            elif isinstance(node, ast.Import) and any(
-                a.name.split(".")[0] == "joblib" for a in node.names
-            ):
-                found[str(path.relative_to(package))] = ("joblib", ["*"])
-    assert found == {"target_base.py": ("joblib", list(JOBLIB_NAMES))}
 
 
 def _script(code: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -91,7 +74,47 @@ def test_tap_sync_imports_no_target_side(tap_env) -> None:
     assert len(records) == 40
     imported = imported_packages(proc.stderr)
     assert {"singer_sdk", "azure", "tap_cosmosdb"} <= imported  # the check sees imports
-    assert imported & JOBLIB_SIDE == set()
+    assert deferred_imports_seen(proc.stderr) == set()
+
+
+def _importtime_run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", *cmd],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_batch_mode_writes_its_files_through_the_deferred_upath(tap_env, tmp_path) -> None:
+    ids = seed(tap_env.container("items"), 17)
+    batch_config = {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": (tmp_path / "batches").as_uri(), "prefix": "b-"},
+        "batch_size": 5,
+    }
+    (tmp_path / "batches").mkdir()
+    proc = _importtime_run(tap_env.args(tap_env.config(batch_config=batch_config)))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    manifest = [
+        url for m in singer_lines(proc.stdout) if m["type"] == "BATCH" for url in m["manifest"]
+    ]
+    written = []
+    for url in manifest:
+        raw = gzip.decompress(Path(url.removeprefix("file://")).read_bytes())
+        written += [json.loads(line)["id"] for line in raw.splitlines() if line.strip()]
+    assert sorted(written) == sorted(ids)
+    assert {"upath", "fsspec"} <= imported_packages(proc.stderr)  # loaded on first use
+
+
+def test_test_mode_syncs_one_record_without_the_deferred_modules(tap_env) -> None:
+    seed(tap_env.container("items"), 9)
+    proc = _importtime_run(tap_env.args(extra=["--test"]))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    messages = singer_lines(proc.stdout)
+    assert [m["type"] for m in messages].count("RECORD") == 1
+    assert deferred_imports_seen(proc.stderr) == set()
 
 
 def test_target_loads_in_a_process_that_imported_the_tap_first(
