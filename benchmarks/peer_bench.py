@@ -59,6 +59,26 @@ TAP_MODES = ("LOG_BASED", "FULL_TABLE", "INCREMENTAL")
 SPARK_MODES = ("batch", "change-feed")
 
 
+CONTENDER_SLUGS = (
+    *(f"tap_{m.lower()}" for m in TAP_MODES),
+    "sdk_drain_threaded",
+    "sdk_query",
+    *(f"spark_{m.replace('-', '_')}" for m in SPARK_MODES),
+)
+
+
+def _slugs(value: str) -> list[str]:
+    """Parse ``--contenders``: known slugs only."""
+    slugs = [s.strip() for s in value.split(",") if s.strip()]
+    unknown = [s for s in slugs if s not in CONTENDER_SLUGS]
+    if unknown or not slugs:
+        raise argparse.ArgumentTypeError(
+            f"unknown contender(s) {', '.join(unknown) or '(none)'}; "
+            f"choose from {', '.join(CONTENDER_SLUGS)}"
+        )
+    return slugs
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000, help="~1 KB synthetic documents")
@@ -71,9 +91,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="python of the virtualenv with PySpark and cosmosdb-spark-datasource",
     )
     parser.add_argument(
-        "--incremental-max-docs", type=int, default=150_000,
-        help="measure INCREMENTAL only on datasets of at most this many documents (0: never); "
-        "ORDER BY c._ts from no bookmark grows faster than linearly on the emulator",
+        "--incremental-max-docs", type=int, default=None,
+        help="measure INCREMENTAL only on datasets of at most this many documents (0: never; "
+        "default: every dataset)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--contenders", type=_slugs, default=None,
+        help="comma-separated subset to run, e.g. tap_incremental,spark_batch (default: all of "
+        + ", ".join(CONTENDER_SLUGS) + "); 'fastest Spark' then needs a spark_* contender",
     )  # fmt: skip
     parser.add_argument(
         "--reuse", action="store_true",
@@ -175,7 +200,8 @@ def contenders(
 ) -> list[tuple[str, str, str, Callable[[str], Measured]]]:
     """(label, slug, kind, runner) of everything measured on ``dataset``."""
     docs = bench.documents(phases.SRC_DB, dataset)
-    methods = [m for m in TAP_MODES if m != "INCREMENTAL" or docs <= args.incremental_max_docs]
+    limit = args.incremental_max_docs
+    methods = [m for m in TAP_MODES if m != "INCREMENTAL" or limit is None or docs <= limit]
     found = [
         (f"tap {m}", f"tap_{m.lower()}", "tap", tap_runner(bench, dataset, m)) for m in methods
     ]
@@ -193,6 +219,8 @@ def contenders(
         )
         for m in SPARK_MODES
     ]
+    if args.contenders is not None:
+        found = [entry for entry in found if entry[1] in args.contenders]
     return found
 
 
@@ -226,8 +254,11 @@ def measure_dataset(
             row["read_s"] = reads[label]
             row["median_read_s"] = statistics.median(reads[label])
         rows.append(row)
-    fastest_peer = min(r["median_wall_s"] for r in rows if r["kind"] == "spark")
+    peers = [r["median_wall_s"] for r in rows if r["kind"] == "spark"]
+    fastest_peer = min(peers) if peers else None
     for row in rows:
+        if fastest_peer is None:
+            break
         if row["kind"] == "tap":
             row["peer_wall_over_tap_wall"] = fastest_peer / row["median_wall_s"]
             row["faster_than_peer"] = row["median_wall_s"] < fastest_peer
