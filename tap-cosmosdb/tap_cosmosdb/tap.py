@@ -29,6 +29,7 @@ from cosmosdb_shared.cli import CommandShell, quiet_azure_logging
 from cosmosdb_shared.runtime import keep_freed_memory, tune_gc_for_streaming
 from tap_cosmosdb import __version__
 from tap_cosmosdb.compat import (
+    install_fast_json,
     prepare_sync,
     reset_progress_markers,
     sync_stream_records,
@@ -289,6 +290,7 @@ class TapCosmosDB(Tap):
         return self._database
 
     def _new_client(self) -> CosmosClient:
+        install_fast_json()  # response bodies decoded by msgspec (tap_cosmosdb.compat)
         return build_client(
             self.settings.connection, meter=self.meter, user_agent=f"tap-cosmosdb/{__version__}"
         )
