@@ -405,7 +405,7 @@ def install_fast_json() -> None:
     from azure.cosmos import _synchronized_request
 
     if not isinstance(_synchronized_request.json, _FastJson):
-        _synchronized_request.json = _FastJson("json")  # type: ignore[assignment]
+        _synchronized_request.json = _FastJson("json")
 
 
 def uninstall_fast_json() -> None:
