@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tap_cosmosdb.records import change_to_record, document_to_record
+from tap_cosmosdb.records import change_to_record, document_to_record, take_document
 
 
 def test_document_to_record_drops_account_internals_and_keeps_versioning_fields():
@@ -28,6 +28,21 @@ def test_document_to_record_drops_account_internals_and_keeps_versioning_fields(
         "_sdc_partition_key": '["p"]',
     }
     assert "_rid" in doc  # input untouched
+
+
+def test_take_document_turns_the_document_itself_into_the_same_record():
+    doc = {"id": "1", "_rid": "r", "pk": {"a": "p"}, "_self": "s", "_ts": 5, "_attachments": "a"}
+    expected = document_to_record(doc, ["/pk/a"])
+    record = take_document(doc, ["/pk/a"])
+    assert record is doc
+    assert list(record.items()) == list(expected.items())  # same members, same order
+
+
+def test_take_document_reads_the_key_before_dropping_system_properties():
+    # A key path naming a dropped property still gives the value as stored.
+    doc = {"id": "1", "_rid": "r"}
+    assert take_document(doc, ["/_rid"])["_sdc_partition_key"] == '["r"]'
+    assert "_rid" not in doc
 
 
 def test_delete_becomes_record_with_key_and_deleted_at():
