@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import itertools
 import logging
 import sys
 import typing as t
@@ -261,14 +262,15 @@ class CosmosContainerStream(StreamHooks):
 
         singer-sdk handles each record on its own (``Stream._sync_records``): selection pruning,
         type conformance, stream maps, child contexts, counters, one write and flush per
-        message. When none of that changes a record (LOG_BASED or FULL_TABLE, no stream maps,
+        message. When none of that changes a record (any replication method, no stream maps,
         no flattening, every property selected, no ``batch_config``, no ``--test`` record
         limit), the stream writes the same RECORD messages itself: each page's records are
         fitted to the schema (:meth:`post_process`), serialised with singer-sdk's msgspec
         encoder and written with one write. ``time_extracted`` is taken once per page.
+        INCREMENTAL's bookmark then advances after each written chunk (:meth:`_read_incremental`).
         ``tests/tap/test_record_path.py`` checks that both paths write the same messages.
         """
-        if self.replication_method == INCREMENTAL or not self.selected:
+        if not self.selected:
             return False
         if self.ABORT_AT_RECORD_COUNT is not None or self.get_batch_config(self.config):
             return False
@@ -1194,9 +1196,18 @@ class CosmosContainerStream(StreamHooks):
                 FeedRange.from_sdk(fr) for fr in self.container.read_feed_ranges(force_refresh=True)
             ],
         )
-        for record in merge.records():
-            self.records_emitted += 1
-            yield record
+        records = merge.records()
+        if not self._direct:
+            for record in records:
+                self.records_emitted += 1
+                yield record
+            return
+        # Direct record path: a chunk's RECORD messages are written, then the bookmark moves to
+        # the chunk's last (largest) _ts, as singer-sdk's is_sorted bookkeeping would.
+        size = max(1, self.settings.page_size)
+        while chunk := list(itertools.islice(records, size)):
+            self._write_direct(chunk)
+            self._increment_stream_state(chunk[-1], context=context)
 
     def _incremental_pages(self, query: str, fr: FeedRange, ts: int) -> Iterator[TsPage]:
         """One feed range's INCREMENTAL query from ``_ts >= ts``, as pages.
