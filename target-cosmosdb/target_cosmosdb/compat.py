@@ -33,6 +33,17 @@ Private uses (singer-sdk 0.54.9, azure-cosmos 4.17.1):
     of a BATCH file through the RECORD path instead (:meth:`CompatTarget.process_batch_message`,
     :meth:`CompatTarget.process_record_message`). Upstream:
     https://github.com/meltano/sdk/issues/1031 (BATCH messages bypass the sink's context).
+``singer_sdk.target_base.Target._process_record_message`` (the lean record path)
+    Overridden (:meth:`CompatTarget._process_record_message`): when the stream has exactly one
+    stream map and it is singer-sdk's identity map (no ``stream_maps`` entry for it, flattening
+    off), ``add_record_metadata`` is off and the sink keeps singer-sdk's default
+    ``preprocess_record``, those steps return the record unchanged, so the record goes
+    straight through the steps that do something, in singer-sdk's order (batch context,
+    metadata removal only when the record has an ``_sdc_*`` metadata property, key-property
+    check, tallies, ``process_record``, record counter, drain when full, max-age drain);
+    without singer-sdk's shallow copy, which exists for several maps sharing one record.
+    Anything else takes singer-sdk's own code. ``tests/target/test_lean_records.py`` checks
+    both paths write the same documents, dead letters, errors and STATE. Upstream: none found.
 ``singer_sdk.target_base.Target._sinks_active`` / ``_sinks_to_clear``
     Read (set in ``Target.__init__``) to drain an old sink before a SCHEMA change and before
     ACTIVATE_VERSION clean-up (:attr:`CompatTarget.active_sinks`). Upstream: none found.
@@ -59,10 +70,13 @@ Private uses (singer-sdk 0.54.9, azure-cosmos 4.17.1):
 
 from __future__ import annotations
 
+import logging
 import typing as t
 
 from azure.cosmos.documents import ConnectionPolicy
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.sinks import BatchSink
+from singer_sdk.sinks.core import Sink as CoreSink
 from singer_sdk.target_base import Target
 
 if t.TYPE_CHECKING:
@@ -93,6 +107,14 @@ PRIVATE_USES: dict[str, str] = {
     "singer_sdk.plugin_base.PluginBase._handle_termination": "55b1a67bc1a7b9df",
     "singer_sdk.target_base.Target._process_batch_message": "b3b216a27d7edb58",
     "singer_sdk.target_base.Target._process_record_message": "646518f649e1e597",
+    "singer_sdk.target_base.Target._handle_max_record_age": "b150c128cb4167bf",
+    "singer_sdk.mapper.SameRecordTransform": "d3e344a77be7de7d",
+    "singer_sdk.mapper.DefaultStreamMap.transform": "d2030553e4a2fc8d",
+    "singer_sdk.mapper.StreamMap.flatten_record": "bfb57e94274870fa",
+    "singer_sdk.sinks.batch.BatchSink._get_context": "a3800557ec70ceb9",
+    "singer_sdk.sinks.core.Sink.preprocess_record": "087c7b353a88351b",
+    "singer_sdk.sinks.core.Sink._singer_validate_message": "73cd909128eb247c",
+    "singer_sdk.sinks.core.Sink._after_process_record": "a0b5a39a77782b49",
     "singer_sdk.target_base.Target.__init__": "7f41d812b8e7b389",
     "singer_sdk.sinks.core.Sink.__init__": "a9d9d63b50ff9859",
     "singer_sdk.sinks.core.Sink.start_drain": "f1433aa759027d8b",
@@ -103,6 +125,21 @@ PRIVATE_USES: dict[str, str] = {
     "azure.cosmos._retry_options.RetryOptions": "1732d57a092045e0",
     "azure.cosmos.cosmos_client._build_connection_policy": "8763e061e0ad53b6",
 }
+
+
+#: singer-sdk's record metadata properties (``Sink._remove_sdc_metadata_from_record`` removes
+#: these); a record with none of them needs no removal.
+_SDC_METADATA = frozenset(
+    {
+        "_sdc_extracted_at",
+        "_sdc_received_at",
+        "_sdc_batched_at",
+        "_sdc_deleted_at",
+        "_sdc_sequence",
+        "_sdc_table_version",
+        "_sdc_sync_started_at",
+    }
+)
 
 
 def throttle_free_policy() -> ConnectionPolicy:
@@ -129,7 +166,80 @@ class CompatTarget(Target):
     :meth:`process_batch_message`; each default is singer-sdk's own behaviour.
     """
 
+    #: Stream name -> (stream map, sink, the sink when the lean record path applies else None).
+    _lean_plans: dict[str, tuple[t.Any, Sink, Sink | None]]
+
     # -- private hooks (singer-sdk 0.54.9) ------------------------------------------------------
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        """Handle a RECORD: the lean path when singer-sdk's extra steps would do nothing.
+
+        Args:
+            message_dict: The RECORD message.
+        """
+        sink = self.lean_sink(message_dict)
+        if sink is None:
+            super()._process_record_message(message_dict)
+            return
+        # The same steps as Target._process_record_message with one identity stream map and
+        # no record metadata, in the same order; the steps that return the record unchanged
+        # (map transform, _validate_and_parse, preprocess_record) are left out.
+        record = message_dict["record"]
+        context = sink._get_context(record)
+        if not _SDC_METADATA.isdisjoint(record):
+            sink._remove_sdc_metadata_from_record(record)
+        sink._singer_validate_message(record)
+        sink.tally_record_read()
+        sink.process_record(record, context)
+        sink.record_counter_metric.increment()
+        if sink.logger.isEnabledFor(logging.DEBUG):
+            sink._after_process_record(context)
+        if sink.is_full:
+            self.logger.info(
+                "Target sink for '%s' is full. Current size is '%s'. Draining...",
+                sink.stream_name,
+                sink.current_size,
+            )
+            self.drain_one(sink)
+        self._handle_max_record_age()
+
+    def lean_sink(self, message_dict: dict) -> Sink | None:
+        """Return the stream's sink when the lean record path applies to a RECORD, else None.
+
+        Decided once per stream map and sink (a SCHEMA that replaces either decides again).
+
+        Args:
+            message_dict: The RECORD message.
+
+        Returns:
+            The sink, or None when singer-sdk's own ``_process_record_message`` must run
+            (stream maps, flattening, ``add_record_metadata``, a sink overriding
+            ``preprocess_record``, a message without a stream name or record object).
+        """
+        stream = message_dict.get("stream")
+        if type(stream) is not str or type(message_dict.get("record")) is not dict:
+            return None  # singer-sdk's own path raises its own errors
+        maps = self.mapper.stream_maps.get(stream)
+        sink = self._sinks_active.get(stream)
+        if maps is None or len(maps) != 1 or sink is None:
+            return None
+        plans = self.__dict__.setdefault("_lean_plans", {})
+        plan = plans.get(stream)
+        if plan is None or plan[0] is not maps[0] or plan[1] is not sink:
+            stream_map = maps[0]
+            sink_type = type(sink)
+            lean = (
+                type(stream_map) is SameRecordTransform
+                and stream_map.stream_alias == stream
+                and not stream_map.flattening_enabled
+                and not sink.include_sdc_metadata_properties
+                and sink_type.preprocess_record is CoreSink.preprocess_record
+                and sink_type._validate_and_parse is CompatSink._validate_and_parse
+                and sink_type._after_process_record is CoreSink._after_process_record
+            )
+            plan = (stream_map, sink, sink if lean else None)
+            plans[stream] = plan
+        return plan[2]
 
     def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
         self.drain_sinks(sink_list, parallelism)
