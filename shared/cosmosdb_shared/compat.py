@@ -29,10 +29,13 @@ Private uses of this package:
     the package root).
 
 ``singer_sdk.helpers._batch`` (``from upath import UPath``), ``singer_sdk.about``
-(``from packaging.specifiers import SpecifierSet``, ``from packaging.version import Version``):
+(``from packaging.specifiers import SpecifierSet``, ``from packaging.version import Version``),
+``singer_sdk.helpers._compat`` and ``singer_sdk.configuration._dict_config``:
     The same stand-in mechanism (:func:`deferred_imports`, :data:`DEFERRED_CALLABLES`) serves
     these names: universal-pathlib and fsspec are needed only to write or read BATCH files,
-    packaging only to print ``--about``.
+    packaging only to print ``--about``. So do ``helpers._compat``'s ``from importlib_metadata
+    import entry_points`` (batch encoder plugins) and ``configuration._dict_config``'s
+    python-dotenv imports (``--config ENV`` only).
     ``tests/shared/test_deferred_imports.py`` fails if singer-sdk imports these modules
     anywhere else or uses the names other than by calling them; ``--about`` output is compared
     with a process that imported the real modules first. Upstream: no issue found for these
@@ -97,11 +100,18 @@ JOBLIB_NAMES = ("Parallel", "delayed", "parallel_config")
 #: * ``packaging.specifiers``, ``packaging.version``: ``about``; only ``--about`` formats the
 #:   supported Python versions with them (``packaging.specifiers`` compiles a large regular
 #:   expression at import).
+#: * ``importlib_metadata`` (the backport, Python < 3.12): ``helpers._compat``, re-exported to
+#:   ``batch``, which looks up batch encoder plugins with it (BATCH messages only).
+#: * ``dotenv``, ``dotenv.main``: ``configuration._dict_config``; only ``--config ENV`` reads a
+#:   ``.env`` file with them.
 DEFERRED_CALLABLES: dict[str, tuple[str, ...]] = {
     "joblib": JOBLIB_NAMES,
     "upath": ("UPath",),
     "packaging.specifiers": ("SpecifierSet",),
     "packaging.version": ("Version",),
+    "importlib_metadata": ("entry_points",),
+    "dotenv": ("find_dotenv",),
+    "dotenv.main": ("DotEnv",),
 }
 
 #: singer-sdk's REST and GraphQL stream modules (requests, jsonpath-ng and its parser tables),

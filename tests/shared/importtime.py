@@ -11,9 +11,17 @@ from __future__ import annotations
 JOBLIB_SIDE = frozenset({"joblib", "numpy", "psutil"})
 
 #: Top-level packages a Singer-protocol run of either plugin must not import: the joblib side,
-#: universal-pathlib and fsspec (BATCH messages only), packaging (``--about`` only) and
-#: jsonpath-ng (singer-sdk's REST streams).
-DEFERRED_PACKAGES = JOBLIB_SIDE | {"upath", "fsspec", "packaging", "jsonpath_ng"}
+#: universal-pathlib, fsspec and the importlib_metadata backport (BATCH messages only),
+#: packaging (``--about`` only), python-dotenv (``--config ENV`` only) and jsonpath-ng
+#: (singer-sdk's REST streams).
+DEFERRED_PACKAGES = JOBLIB_SIDE | {
+    "upath",
+    "fsspec",
+    "importlib_metadata",
+    "packaging",
+    "dotenv",
+    "jsonpath_ng",
+}
 
 #: singer-sdk modules such a run must not import (the REST and GraphQL stream bases and what
 #: only they import).

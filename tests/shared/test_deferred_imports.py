@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import singer_sdk
+from azure.cosmos import PartitionKey
 
 from cosmosdb_shared.compat import DEFERRED_CALLABLES, DEFERRED_CLASSES, REEXPORTERS
 from tests.conftest import executable
+from tests.shared.importtime import imported_packages
 
 PACKAGE = Path(singer_sdk.__file__).parent
 
@@ -28,7 +31,13 @@ CALLABLE_IMPORTERS = {
     "upath": "helpers/_batch.py",
     "packaging.specifiers": "about.py",
     "packaging.version": "about.py",
+    "importlib_metadata": "helpers/_compat.py",
+    "dotenv": "configuration/_dict_config.py",
+    "dotenv.main": "configuration/_dict_config.py",
 }
+
+#: Names singer-sdk re-exports from the importing module, and the only modules that use them.
+REEXPORTED = {"importlib_metadata": ("singer_sdk.helpers._compat", ["batch.py"])}
 
 
 def _module_name(path: Path) -> str:
@@ -87,11 +96,25 @@ def test_singer_sdk_imports_the_deferred_modules_only_where_recorded() -> None:
     assert found == expected
 
 
+def test_singer_sdk_uses_the_reexported_deferred_names_only_where_recorded() -> None:
+    for module, (reexporter, users) in REEXPORTED.items():
+        names = set(DEFERRED_CALLABLES[module])
+        found = set()
+        for rel, (path, tree) in _sources().items():
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and _absolute(node, path) == reexporter:
+                    if names & {a.name for a in node.names}:
+                        found.add(rel)
+                elif isinstance(node, ast.Attribute) and node.attr in names:
+                    found.add(f"{rel} (attribute)")
+        assert found == set(users)
+
+
 def test_singer_sdk_only_calls_the_deferred_names() -> None:
     """A stand-in name is a function: subclassing it, isinstance or attributes would break."""
     sources = _sources()
     for module, names in DEFERRED_CALLABLES.items():
-        rel = CALLABLE_IMPORTERS[module]
+        rel = REEXPORTED[module][1][0] if module in REEXPORTED else CALLABLE_IMPORTERS[module]
         tree = sources[rel][1]
         annotations = _annotation_nodes(tree)
         called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
@@ -219,3 +242,35 @@ def test_about_prints_what_it_printed_without_the_deferral(
     assert deferred.stdout == plain.stdout
     if fmt == "json":  # the part packaging computes is there
         assert json.loads(deferred.stdout)["supported_python_versions"]
+
+
+def test_config_from_the_environment_loads_python_dotenv_on_first_use(
+    cosmosdb_emulator, database_name, tmp_path
+) -> None:
+    """``--config ENV`` (python-dotenv's ``find_dotenv`` and ``DotEnv``) through the stand-ins."""
+    client = cosmosdb_emulator.client()
+    database = client.create_database(database_name)
+    try:
+        database.create_container("envitems", PartitionKey(path="/pk"))
+        env = {
+            **os.environ,
+            "TAP_COSMOSDB_ACCOUNT_ENDPOINT": cosmosdb_emulator.endpoint,
+            "TAP_COSMOSDB_ACCOUNT_KEY": cosmosdb_emulator.key,
+            "TAP_COSMOSDB_DATABASE": database_name,
+        }
+        cmd = [sys.executable, "-X", "importtime", executable("tap-cosmosdb")]
+        proc = subprocess.run(
+            [*cmd, "--config", "ENV", "--discover"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        streams = [s["tap_stream_id"] for s in json.loads(proc.stdout)["streams"]]
+        assert streams == ["envitems"]
+        assert "dotenv" in imported_packages(proc.stderr)
+    finally:
+        client.delete_database(database_name)
