@@ -513,7 +513,13 @@ def _run_streaming(
     start: list[Any] | None = None
     if token:
         start = tokens.query_position(token, feeds.key_width(order))
-    raw = order == "key" and augment is None and _passthrough(compiled)
+    elif order == "ts" and cross_ranges is None and compiled.ts_floor is not None:
+        # WHERE c._ts >= n: documents before n fail it, so the scan seeks to n.
+        start = [compiled.ts_floor, "", "", 0]
+    raw = augment is None and (
+        (order == "key" and _passthrough(compiled))
+        or (order == "ts" and cross_ranges is None and _ts_passthrough(compiled))
+    )
     if cross_ranges is None:
         page, next_start = _stream_page(
             app, coll_rid, scope_, compiled, order, start, limit, scan, augment, raw
@@ -542,6 +548,20 @@ def _passthrough(compiled: Any) -> bool:
         and compiled.source == "container"
         and not compiled.has_where
         and compiled.streamable
+        and _no_window(compiled)
+    )
+
+
+def _ts_passthrough(compiled: Any) -> bool:
+    """``SELECT * FROM c WHERE c._ts >= n ORDER BY c._ts`` (the tap's INCREMENTAL query).
+
+    Scanned in ``_ts`` order from ``n`` (:func:`_run_streaming`), every document passes the
+    WHERE, so the rows are the stored JSON texts, as for :func:`_passthrough`.
+    """
+    return bool(
+        compiled.is_select_star
+        and compiled.source == "container"
+        and compiled.where_is_ts_floor
         and _no_window(compiled)
     )
 

@@ -59,6 +59,11 @@ class CompiledQuery:
         equality_filters: ``{path: value}`` for top-level ``AND`` conjuncts of the form
             ``alias.path = <scalar constant>`` in WHERE, e.g. ``{("pk",): "p1"}``; a server
             may use them to narrow the documents it feeds in (they are still re-checked).
+        ts_floor: The number ``n`` of a top-level ``AND`` conjunct ``alias._ts >= n`` (or
+            ``> n``) in WHERE, else None: no document with a smaller ``_ts`` passes, so a scan
+            in ``_ts`` order may start there (rows are still re-checked).
+        where_is_ts_floor: The whole WHERE is ``alias._ts >= n``: every document from the
+            floor on passes.
     """
 
     def __init__(self, query: str, tree: Tree, parameters: dict[str, Any]) -> None:
@@ -75,6 +80,8 @@ class CompiledQuery:
         self.has_where = where is not None
         self._where: Fn | None = None
         self.equality_filters: dict[tuple[str | int, ...], Any] = {}
+        self.ts_floor: int | float | None = None
+        self.where_is_ts_floor = False
         if where is not None:
             cond = ExpressionCompiler(self._scope).compile(where.children[1])
             if cond.is_const:
@@ -82,6 +89,7 @@ class CompiledQuery:
             else:
                 self._where = cond.fn
             self._collect_equalities(where.children[1])
+            self._collect_ts_floor(where.children[1], top=True)
         self._compile_select(select)
         self._compile_order_by(_children(tree, "order_by_clause"))
         self.offset: int | None = None
@@ -241,6 +249,24 @@ class CompiledQuery:
             left, right = right, left
         if left.path and right.is_const and rank(right.const) in _SCALAR_RANKS:
             self.equality_filters[left.path] = right.const
+
+    def _collect_ts_floor(self, node: Any, *, top: bool = False) -> None:
+        if isinstance(node, Tree) and node.data == "and_":
+            self._collect_ts_floor(node.children[0])
+            self._collect_ts_floor(node.children[2])
+            return
+        if not (isinstance(node, Tree) and node.data == "compare"):
+            return
+        op = str(node.children[1])
+        if op not in (">=", ">"):
+            return
+        compiler = ExpressionCompiler(self._scope)
+        left, right = compiler.compile(node.children[0]), compiler.compile(node.children[2])
+        if left.path != ("_ts",) or not right.is_const or type(right.const) not in (int, float):
+            return
+        if self.ts_floor is None or right.const > self.ts_floor:
+            self.ts_floor = right.const
+        self.where_is_ts_floor = top and op == ">="
 
     # ------------------------------------------------------------------ execution
 
