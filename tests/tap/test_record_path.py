@@ -64,3 +64,42 @@ def test_direct_and_sdk_record_paths_write_the_same_messages(tap_env, method, pa
     # The direct path really ran in one run and not in the other.
     assert "direct record path" in direct.stderr
     assert "direct record path" not in sdk.stderr
+
+
+@pytest.mark.parametrize("schema_mode", ["typed", "document"])
+def test_both_record_paths_rescue_and_wrap_records_alike(tap_env, schema_mode):
+    """Values that do not fit (a type, a date-time's content, one after a new SCHEMA) and
+    ``schema_mode: document`` give the same messages on both paths."""
+    items = tap_env.container("items")
+    seed(items, 30, when="2024-01-01T00:00:00Z")
+    config = tap_env.config(
+        page_size=7, schema_sample_size=30, schema_mode=schema_mode, max_parallel_ranges=1
+    )
+    catalog = tap_env.discover(config)
+    late = [
+        {"id": "bad-type", "pk": "p1", "n": "three", "when": "2024-01-02T00:00:00Z"},
+        {"id": "bad-time", "pk": "p1", "n": 4, "when": "yesterday"},
+        {"id": "new-prop", "pk": "p1", "n": 5, "when": "2024-01-03T00:00:00Z", "extra": True},
+        {"id": "old-shape", "pk": "p1", "n": 6, "when": "2024-01-04T00:00:00Z"},
+        {"id": "bad-both", "pk": "p1", "n": [7], "when": "2024-13-01T00:00:00Z"},
+    ]
+    for document in late:
+        items.upsert_item(document)
+    direct = tap_env.run(config, catalog=catalog)
+    sdk = tap_env.run({**config, "stream_maps": {"items": {}}}, catalog=catalog)
+    assert direct.returncode == 0, direct.stderr[-2000:]
+    assert sdk.returncode == 0, sdk.stderr[-2000:]
+    assert "direct record path" in direct.stderr
+    assert "direct record path" not in sdk.stderr
+    assert _comparable(direct) == _comparable(sdk)
+    by_id = {r["id"]: r for r in direct.records()}
+    assert len(by_id) == 35
+    if schema_mode == "typed":
+        assert by_id["bad-type"]["_sdc_rescued_data"] == {"n": "three"}
+        assert by_id["bad-time"]["_sdc_rescued_data"] == {"when": "yesterday"}
+        assert by_id["bad-both"]["_sdc_rescued_data"] == {"n": [7], "when": "2024-13-01T00:00:00Z"}
+        assert not by_id["old-shape"].get("_sdc_rescued_data")
+        assert len(direct.schemas()) == 2  # `extra` declared at run time
+    else:
+        assert by_id["bad-time"]["document"]["when"] == "yesterday"
+        assert len(direct.schemas()) == 1
