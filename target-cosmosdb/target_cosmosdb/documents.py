@@ -43,6 +43,9 @@ class NonFiniteNumberError(ValueError):
         self.field = field
 
 
+#: Record properties that never go into a document as they are (``_sdc_rescued_data`` is one).
+_DROPPED = SYSTEM_PROPERTIES | TAP_FIELDS
+
 #: Exact types whose values go into a document unchanged (checked before calling
 #: :func:`_convert`, which costs a call and a path string per value).
 _PLAIN_TYPES = frozenset({str, int, bool, type(None)})
@@ -91,10 +94,16 @@ def to_document(record: Mapping[str, t.Any]) -> dict[str, t.Any]:
         NonFiniteNumberError: When a value is NaN or ±Infinity (or a decimal too large for a
             double), naming the field.
     """
+    if _DROPPED.isdisjoint(record):  # the common case: copy, then convert what needs it
+        doc = dict(record)
+        for key, value in doc.items():
+            if type(value) not in _PLAIN_TYPES:
+                doc[key] = _convert(value, key)  # replaces a value: the dict keeps its size
+        return doc
     doc = {
         key: value if type(value) in _PLAIN_TYPES else _convert(value, key)
         for key, value in record.items()
-        if key not in SYSTEM_PROPERTIES and key not in TAP_FIELDS
+        if key not in _DROPPED
     }
     rescued = record.get(RESCUED_DATA_PROPERTY)
     if isinstance(rescued, dict):

@@ -16,7 +16,12 @@ import decimal
 import json
 import typing as t
 
-from cosmosdb_shared.partition_key import partition_key_components
+from cosmosdb_shared.partition_key import (
+    UNDEFINED,
+    lookup,
+    partition_key_components,
+    path_parts,
+)
 from target_cosmosdb.errors import RecordRejected
 
 if t.TYPE_CHECKING:
@@ -79,14 +84,49 @@ def extract(doc: Mapping[str, t.Any], paths: Sequence[str]) -> PartitionKeyValue
     Raises:
         RecordRejected: When a component is an object or array.
     """
-    out: list[t.Any] = []
-    for path, node in zip(paths, partition_key_components(doc, paths), strict=True):
-        if isinstance(node, decimal.Decimal):
-            node = float(node)
-        if isinstance(node, (dict, list)):
-            raise RecordRejected(
-                f"partition key {path} is an {'object' if isinstance(node, dict) else 'array'}; "
-                "it must be a string, number, boolean or null"
-            )
-        out.append(node)
-    return tuple(out)
+    return tuple(
+        _component(path, node)
+        for path, node in zip(paths, partition_key_components(doc, paths), strict=True)
+    )
+
+
+def extractor(paths: Sequence[str]) -> t.Callable[[Mapping[str, t.Any]], PartitionKeyValue]:
+    """Return :func:`extract` for fixed ``paths``, with the paths parsed once.
+
+    Args:
+        paths: Partition key paths.
+
+    Returns:
+        A function of a document returning what ``extract(doc, paths)`` returns (and raising
+        what it raises).
+
+    Raises:
+        ValueError: On a malformed path.
+    """
+    parsed = [(path, tuple(path_parts(path))) for path in paths]
+    if len(parsed) == 1 and len(parsed[0][1]) == 1:
+        path, (name,) = parsed[0]
+
+        def top_level(doc: Mapping[str, t.Any]) -> PartitionKeyValue:
+            node = doc.get(name, UNDEFINED)
+            if type(node) is str:
+                return (node,)
+            return (_component(path, node),)
+
+        return top_level
+
+    def nested(doc: Mapping[str, t.Any]) -> PartitionKeyValue:
+        return tuple(_component(path, lookup(doc, parts)) for path, parts in parsed)
+
+    return nested
+
+
+def _component(path: str, node: t.Any) -> t.Any:
+    if isinstance(node, decimal.Decimal):
+        return float(node)
+    if isinstance(node, (dict, list)):
+        raise RecordRejected(
+            f"partition key {path} is an {'object' if isinstance(node, dict) else 'array'}; "
+            "it must be a string, number, boolean or null"
+        )
+    return node

@@ -203,6 +203,8 @@ class CosmosDBSink(CompatSink):
             self.logger.warning("Stream '%s' is written to container '%s'", self.stream_name, name)
         self.container = resources.container(name, self._creation_paths(), stream=self.stream_name)
         self.pk_paths = self.container.pk_paths
+        #: The partition key of a document (paths parsed once).
+        self.extract_pk = pkmod.extractor(self.pk_paths)
         self.totals.container = self.container.name
         self.totals.limiter = self.container.limiter
         self.writer = BatchWriter(
@@ -407,7 +409,7 @@ class CosmosDBSink(CompatSink):
             self._reject(record, reason, line, doc_id, pk)
             return
         try:
-            pk = pkmod.extract(doc, self.pk_paths)
+            pk = self.extract_pk(doc)
             size = estimate_operation_bytes(None if deleted else doc)
             if not deleted and size > MAX_DOCUMENT_BYTES:  # ASCII-escaped size >= UTF-8 size
                 check_size(document_size(doc))

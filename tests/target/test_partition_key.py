@@ -35,3 +35,23 @@ def test_extract_refuses_object_or_array():
         pk.extract({"a": {"b": 1}}, ["/a"])
     with pytest.raises(RecordRejected, match="array"):
         pk.extract({"a": [1]}, ["/a"])
+
+
+def test_extractor_agrees_with_extract():
+    docs = [
+        {"a": {"b": "x"}, "n": None, "d": decimal.Decimal("2.5"), "s": "v", "i": 7, "t": True},
+        {"a": "flat", "s": {"o": 1}, "d": [1]},
+        {},
+    ]
+    path_sets = [["/s"], ["/d"], ["/n"], ["/i"], ["/t"], ["/missing"], ["/a/b"], ["/a/b", "/s", "/n"], ['/"s"']]  # fmt: skip
+    for paths in path_sets:
+        extract = pk.extractor(paths)
+        for doc in docs:
+            try:
+                expected = pk.extract(doc, paths)
+            except RecordRejected as exc:
+                with pytest.raises(RecordRejected, match=str(exc.reason)[:20]):
+                    extract(doc)
+                continue
+            assert extract(doc) == expected, (paths, doc)
+            assert [type(v) for v in extract(doc)] == [type(v) for v in expected]
