@@ -114,7 +114,7 @@ class LineNumberingReader(SingerReader):
         source = file_input or self.default_input
         for line in source:
             self.line_number += 1
-            if not line.strip():
+            if not line or line.isspace():  # blank (no copy of the line, unlike strip)
                 continue
             message = self.deserialize_json(line)
             kind = message.get("type")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import io
 import json
 import math
 
@@ -66,3 +67,17 @@ def test_bad_lines_are_named_as_json_loads_names_them(line, message):
     with pytest.raises(TargetCosmosDBError) as caught:
         reader.deserialize_json(line)
     assert str(caught.value).startswith(f"Input line 7 {message}")
+
+
+def test_blank_lines_are_skipped_and_counted():
+    seen: list[tuple[int, dict]] = []
+    reader = LineNumberingReader()
+    text = '\n  \t\n{"type": "STATE", "value": 1}\n\u3000\u00a0\n\n{"type": "STATE", "value": 2}\n'
+    counts = reader.process_lines(
+        io.StringIO(text),
+        {"STATE": lambda message: seen.append((reader.line_number, message))},
+    )
+    assert [(n, m["value"]) for n, m in seen] == [(3, 1), (6, 2)]
+    assert counts == {"STATE": 2}
+    with pytest.raises(TargetCosmosDBError, match="Input line 2 "):
+        LineNumberingReader().process_lines(io.StringIO("\n\x0bx\n"), {})
