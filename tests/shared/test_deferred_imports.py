@@ -274,3 +274,32 @@ def test_config_from_the_environment_loads_python_dotenv_on_first_use(
         assert "dotenv" in imported_packages(proc.stderr)
     finally:
         client.delete_database(database_name)
+
+
+def test_only_the_recorded_singer_sdk_modules_hold_stand_in_names() -> None:
+    """No other module imported while singer_sdk loaded took a stand-in (e.g. a class it needs)."""
+    code = """
+import json, sys
+import tap_cosmosdb.tap, target_cosmosdb.target
+from cosmosdb_shared import compat
+held = sorted(
+    [name, attr]
+    for name, module in list(sys.modules.items())
+    for attr, value in list(getattr(module, "__dict__", {}).items())
+    if isinstance(value, compat._StandIn)
+    or (getattr(value, "__module__", None) == "cosmosdb_shared.compat"
+        and getattr(getattr(value, "__code__", None), "co_name", None) == "call")
+)
+print(json.dumps(held))
+"""
+    expected = [
+        [_module_name(PACKAGE / CALLABLE_IMPORTERS[module]), name]
+        for module, names in DEFERRED_CALLABLES.items()
+        for name in names
+    ] + [
+        [_module_name(PACKAGE / user), name]
+        for module, (_, users) in REEXPORTED.items()
+        for user in users
+        for name in DEFERRED_CALLABLES[module]
+    ]
+    assert _python(code) == sorted(expected)
