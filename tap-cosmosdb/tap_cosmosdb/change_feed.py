@@ -79,6 +79,19 @@ def _item_lsn(item: t.Mapping[str, t.Any]) -> int | None:
         return None
 
 
+_INT: frozenset[type] = frozenset({int})
+
+
+def _max_lsn(items: list[dict[str, t.Any]]) -> int | None:
+    """The largest ``_lsn`` (or ``metadata.lsn``) among ``items``, or None if none has one."""
+    # Documents carry ``_lsn`` as a JSON integer: one C-level pass when every item has one.
+    lsns: list[t.Any] = [item.get("_lsn") for item in items]
+    if lsns and _INT.issuperset(map(type, lsns)):
+        return int(max(lsns))
+    found = [lsn for lsn in map(_item_lsn, items) if lsn is not None]
+    return max(found) if found else None
+
+
 @dataclass
 class ReaderStats:
     """Counters of one reader (a feed range, or a query), accumulated over polling rounds.
@@ -228,13 +241,13 @@ class ChangeFeedRangeReader:
             page = self._in_range(page)
             self._pages = None
             filtered = True
-        lsns = [lsn for lsn in map(_item_lsn, page) if lsn is not None]
+        max_lsn = _max_lsn(page)
         self.stats.pages += 1
         self.stats.items += len(page)
         return ChangeFeedPage(
             items=page,
             continuation=self.continuation,
-            max_lsn=max(lsns) if lsns else None,
+            max_lsn=max_lsn,
             filtered=filtered,
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tap_cosmosdb.change_feed import ChangeFeedRangeReader, FeedRange
+from tap_cosmosdb.change_feed import ChangeFeedRangeReader, FeedRange, _item_lsn, _max_lsn
 from tap_cosmosdb.continuation import decode_token
 from tests.tap.conftest import seed
 
@@ -89,3 +89,20 @@ def test_split_after_first_page_of_a_range(tap_env):
     fresh = ids_of(ChangeFeedRangeReader(items, ranges[0], rid, page_size=50).pages())
     assert sorted(got) == sorted(fresh)
     assert len(decode_token(reader.continuation)["continuation"]["continuation"]) == 2
+
+
+def test_max_lsn_of_a_page_is_the_largest_item_lsn():
+    pages = [
+        [{"_lsn": 3}, {"_lsn": 11}, {"_lsn": 7}],  # documents (the one-pass case)
+        [{"_lsn": 3}, {"metadata": {"lsn": 12}}, {"current": {}, "metadata": {"lsn": 5}}],
+        [{"_lsn": "9"}, {"_lsn": 4}],  # a string the reader still reads as a number
+        [{"_lsn": True}, {"_lsn": 2}],
+        [{"id": "x"}, {"_lsn": None}, {"_lsn": "n/a"}],
+        [{"_lsn": 2**70}, {"_lsn": 1}],
+        [],
+    ]
+    got = [_max_lsn(page) for page in pages]
+    assert got == [11, 12, 9, 2, None, 2**70, None]
+    for page, value in zip(pages, got, strict=True):
+        lsns = [lsn for lsn in map(_item_lsn, page) if lsn is not None]
+        assert value == (max(lsns) if lsns else None)

@@ -119,7 +119,9 @@ def test_same_floats_as_json_loads() -> None:
     for _ in range(20_000):  # as other writers may: up to 25 digits, any exponent
         digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 25)))
         point = rng.randint(0, len(digits))
-        mantissa = (digits[:point].lstrip("0") or "0") + ("." + digits[point:] if point < len(digits) else "")
+        mantissa = (digits[:point].lstrip("0") or "0") + (
+            "." + digits[point:] if point < len(digits) else ""
+        )
         texts.append(f"{rng.choice(['', '-'])}{mantissa}e{rng.randint(-340, 320)}")
     body = "[" + ",".join(texts) + "]"
     assert _typed_repr(fast_json_loads(body)) == _typed_repr(json.loads(body))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tap_cosmosdb.schema_inference import fit_record, infer_schema
-from tap_cosmosdb.shapes import ShapeVerdicts, record_shape, shape_of
+from tap_cosmosdb.shapes import ShapeVerdicts, _member_shapes, record_shape, shape_of
 
 
 def test_shape_ignores_scalar_content_but_not_types_keys_or_nesting():
@@ -19,6 +19,25 @@ def test_shape_ignores_scalar_content_but_not_types_keys_or_nesting():
     assert record_shape({"a": {"b": [2, {"c": 1.5}]}}) != nested  # wider deep type
     assert record_shape({"a": {"b": [2, {"c": "y"}, 3.5]}}) != nested  # new element type
     assert record_shape({"a": {"b": []}}) != nested
+
+
+def test_record_shape_is_the_general_signature_of_its_members():
+    # record_shape inlines the signature of arrays of scalars; it must stay the one the
+    # general rule (shape_of / _member_shapes) gives, or two records could share a verdict
+    # they should not.
+    records = [
+        {"a": 1, "b": "x"},
+        {"a": [1, "x", None, True, 1.5], "b": []},
+        {"a": [1, [2]], "b": [{"c": 1}], "d": {"e": [1]}},
+        {"a": (1, 2), "b": ((1,), 2), "z": [()]},
+        {"a": {"b": {"c": [[], [1]]}}, "n": None},
+        {"o": bytes(1), "l": [bytes(1)]},
+    ]
+    for record in records:
+        assert record_shape(record) == (tuple(record), _member_shapes(record.values()))
+    assert record_shape({"l": [1, 2]}) != record_shape({"l": [1, "2"]})
+    assert record_shape({"l": [1, 2]}) != record_shape({"l": [1]})
+    assert record_shape({"l": [1]}) != record_shape({"l": (1,)})
 
 
 def test_equal_shapes_get_the_same_verdict_from_fit_record():
