@@ -320,8 +320,14 @@ class CosmosContainerStream(StreamHooks):
                     verdict = self._decide(record, shape)
                     known = verdicts.known(self.effective_schema)
                     datetimes = self._datetime_properties
-                if verdict or datetimes:
+                if verdict:
                     self._rescue(record, verdict)
+                else:
+                    for name in datetimes:  # _rescue's date-time check, inlined
+                        value = record.get(name)
+                        if value.__class__ is str and not is_datetime(value):
+                            self._rescue(record, verdict)
+                            break
             lines += head
             encode_into(record, lines, -1)  # appended (msgspec: offset -1)
             lines += tail
