@@ -1194,10 +1194,14 @@ class CosmosContainerStream(StreamHooks):
             int(start),
             len(ranges),
         )
+        # Read ahead by one thread per range when the setting allows that many (memory: at
+        # most three pages per range then, one page per range otherwise, as any k-way merge).
+        workers = self.settings.max_parallel_ranges
+        ahead = workers > 1 and len(ranges) <= workers
         merge = IncrementalMerge(
             ranges=ranges,
             start_ts=int(start),
-            open_pages=lambda fr, ts: self._incremental_pages(query, fr, ts),
+            open_pages=lambda fr, ts: self._incremental_pages(query, fr, ts, ahead),
             physical=lambda: [
                 FeedRange.from_sdk(fr) for fr in self.container.read_feed_ranges(force_refresh=True)
             ],
@@ -1215,11 +1219,13 @@ class CosmosContainerStream(StreamHooks):
             self._write_direct(chunk)
             self._increment_stream_state(chunk[-1], context=context)
 
-    def _incremental_pages(self, query: str, fr: FeedRange, ts: int) -> Iterator[TsPage]:
+    def _incremental_pages(
+        self, query: str, fr: FeedRange, ts: int, ahead: bool
+    ) -> Iterator[TsPage]:
         """One feed range's INCREMENTAL query from ``_ts >= ts``, as pages.
 
-        With ``max_parallel_ranges`` > 1 a worker thread with its own client reads the range up
-        to two pages ahead (every range at once: the merge needs each range's next record).
+        With ``ahead`` a worker thread with its own client reads the range up to two pages
+        ahead (every range at once: the merge needs each range's next record).
         """
         paths = self.partition_key_paths
 
@@ -1236,7 +1242,7 @@ class CosmosContainerStream(StreamHooks):
             self.query_stats.append(reader.stats)
             return ts_pages(reader, fr, lambda page: [take_document(d, paths) for d in page])
 
-        if self.settings.max_parallel_ranges <= 1:
+        if not ahead:
             return produce(self.container)
         tap = self._cosmos_tap
         entries = read_in_parallel(
