@@ -9,6 +9,7 @@ run real plugin processes: the deferred modules still load and behave on first u
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import subprocess
@@ -55,6 +56,7 @@ def _absolute(node: ast.ImportFrom, path: Path) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+@functools.cache
 def _sources() -> dict[str, tuple[Path, ast.Module]]:
     return {
         str(path.relative_to(PACKAGE)): (path, ast.parse(path.read_text()))
@@ -217,11 +219,11 @@ print(json.dumps({{
         ("target-cosmosdb", "target_cosmosdb.target", "TargetCosmosDB"),
     ],
 )
-@pytest.mark.parametrize("fmt", ["json", "markdown"])
 def test_about_prints_what_it_printed_without_the_deferral(
-    script: str, plugin: str, cls: str, fmt: str
+    script: str, plugin: str, cls: str
 ) -> None:
     """``--about`` with the stand-ins equals ``--about`` with every deferred module preloaded."""
+    fmt = "json"  # every field; the supported Python versions come from packaging
     deferred = subprocess.run(
         [executable(script), "--about", "--format", fmt],
         capture_output=True,
@@ -240,8 +242,7 @@ def test_about_prints_what_it_printed_without_the_deferral(
     )
     assert deferred.returncode == plain.returncode == 0, deferred.stderr[-2000:]
     assert deferred.stdout == plain.stdout
-    if fmt == "json":  # the part packaging computes is there
-        assert json.loads(deferred.stdout)["supported_python_versions"]
+    assert json.loads(deferred.stdout)["supported_python_versions"]
 
 
 def test_config_from_the_environment_loads_python_dotenv_on_first_use(
