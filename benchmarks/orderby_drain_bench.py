@@ -10,8 +10,10 @@ INCREMENTAL mode queries (``tap_cosmosdb.query_reader``)::
 
 and, beside it, the same drain without ORDER BY. Prints one JSON line per size and repetition
 (item counts and client-side wall-clock seconds); linear paging shows as seconds per 1,000
-documents that stay flat as the size doubles.
-Usage: ``python benchmarks/orderby_drain_bench.py [--sizes 10000 20000 40000]``.
+documents that stay flat as the size doubles. With ``--per-range`` each query is sent to one
+feed range at a time (``query_items(..., feed_range=...)`` over ``read_feed_ranges()``, as the
+tap's INCREMENTAL mode reads), and ``SELECT * FROM c`` is drained the same way beside them.
+Usage: ``python benchmarks/orderby_drain_bench.py [--sizes 10000 20000 40000] [--per-range]``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,21 @@ ORDERED = "SELECT * FROM c WHERE c._ts >= @ts ORDER BY c._ts"
 UNORDERED = "SELECT * FROM c WHERE c._ts >= @ts"
 
 
-def _drain(container: Any, query: str, page_size: int) -> tuple[int, float]:
+def _drain(
+    container: Any, query: str, page_size: int, per_range: bool = False
+) -> tuple[int, float]:
     started = time.perf_counter()
+    if per_range:
+        count = 0
+        for fr in container.read_feed_ranges():
+            pages = container.query_items(
+                query,
+                parameters=[{"name": "@ts", "value": 0}],
+                feed_range=fr,
+                max_item_count=page_size,
+            ).by_page()
+            count += sum(len(list(page)) for page in pages)
+        return count, time.perf_counter() - started
     count = sum(
         1
         for _ in container.query_items(
@@ -49,6 +64,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--per-range", action="store_true", help="one query per feed range")
     args = parser.parse_args()
     pad = "x" * 900
     for size in args.sizes:
@@ -66,8 +82,10 @@ def main() -> None:
                 ]
                 container.execute_item_batch(ops, partition_key=pk)
             for _ in range(args.repeat):
-                ordered, ordered_s = _drain(container, ORDERED, args.page_size)
-                unordered, unordered_s = _drain(container, UNORDERED, args.page_size)
+                ordered, ordered_s = _drain(container, ORDERED, args.page_size, args.per_range)
+                unordered, unordered_s = _drain(
+                    container, UNORDERED, args.page_size, args.per_range
+                )
                 line = {
                     "documents": size,
                     "order_by_items": ordered,
@@ -76,6 +94,12 @@ def main() -> None:
                     "no_order_items": unordered,
                     "no_order_s": round(unordered_s, 2),
                 }
+                if args.per_range:
+                    everything, everything_s = _drain(
+                        container, "SELECT * FROM c", args.page_size, True
+                    )
+                    line["select_star_items"] = everything
+                    line["select_star_s"] = round(everything_s, 2)
                 print(json.dumps(line), flush=True)
 
 
