@@ -6,6 +6,7 @@ range, so a read that concatenated the ranges (or merged them wrongly) would go 
 
 from __future__ import annotations
 
+import re
 import time
 import typing as t
 
@@ -177,3 +178,29 @@ def test_direct_and_sdk_record_paths_write_the_same_incremental_records(tap_env,
         elif message["type"] == "STATE":
             value = message["value"]["bookmarks"].get("items", {}).get("replication_key_value")
             assert value is None or value <= emitted_max
+
+
+@pytest.mark.parametrize("parallel", [4, 1])
+def test_failed_query_pages_are_retried_in_order_without_duplicates(tap_env, parallel):
+    items = tap_env.container("items")
+    seed_waves(items, waves=2)
+    catalog = set_method(tap_env.discover(), "items", "INCREMENTAL")
+    for rule in (
+        {"status": 503, "probability": 0.3, "seed": 5, "count": 12},
+        {"action": "drop_before", "probability": 0.3, "seed": 9, "count": 6},
+    ):
+        tap_env.emulator.inject_fault(operation="query", database=tap_env.name, **rule)
+    try:
+        run = tap_env.run(
+            tap_env.config(page_size=3, max_parallel_ranges=parallel), catalog=catalog
+        )
+    finally:
+        tap_env.emulator.clear_faults()
+    assert run.returncode == 0, run.stderr[-3000:]
+    records = run.records("items")
+    assert_ordered(records)
+    assert sorted(r["id"] for r in records) == sorted(f"d{i}" for i in range(2 * WAVE))
+    # The faults fired: more requests than pages (each failed attempt is one more request).
+    summary = re.search(r"(\d+) pages, [\d.]+ RU in (\d+) requests", run.stderr)
+    assert summary is not None
+    assert int(summary[2]) > int(summary[1])
