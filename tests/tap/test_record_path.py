@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.singerlib import RecordMessage, StateMessage
 
+from tap_cosmosdb.tap import TapMessageWriter
 from tests.tap.conftest import seed
 from tests.tap.test_query_reader import set_method
 
@@ -103,3 +106,32 @@ def test_both_record_paths_rescue_and_wrap_records_alike(tap_env, schema_mode):
     else:
         assert by_id["bad-time"]["document"]["when"] == "yesterday"
         assert len(direct.schemas()) == 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        StateMessage(value={}),
+        StateMessage(
+            value={
+                "bookmarks": {
+                    "items": {
+                        "partitions": [
+                            {"context": {"range_min": "", "range_max": "FF"}, "last_lsn": 2**70},
+                            {"continuation": "eyJ9\u00e9", "mode": None, "empty": []},
+                        ],
+                        "declared_schema": {"n": {"type": ["number", "null"]}, "\u4e2d": {}},
+                        "replication_key_value": 1.5,
+                        "flag": True,
+                    }
+                },
+                "currently_syncing": None,
+            }
+        ),
+        RecordMessage(stream="items", record={"id": "1", "n": None}),
+    ],
+)
+def test_tap_writer_writes_singer_sdks_bytes(message):
+    assert bytes(TapMessageWriter().format_message(message)) == bytes(
+        MsgSpecWriter().format_message(message)
+    )
