@@ -471,12 +471,10 @@ class CosmosContainerStream(StreamHooks):
     def is_sorted(self) -> bool:
         """INCREMENTAL reads are ordered by ``_ts``, so bookmarks advance while reading.
 
-        A sharded INCREMENTAL query is scoped to a feed range, which azure-cosmos reads one
-        physical range after another (``_cosmos_client_connection.py:__QueryFeed``, feed-range
-        pagination): sorted per physical range only, so the bookmark (the largest ``_ts``) is
-        committed when the stream finishes instead.
+        Sharded or not: each feed range (a shard's slice of a physical range) is queried on its
+        own and the tap merges them on ``_ts`` (:class:`tap_cosmosdb.query_reader.IncrementalMerge`).
         """
-        return self.replication_method == INCREMENTAL and not self.shard.sharded
+        return self.replication_method == INCREMENTAL
 
     @property
     def metadata(self) -> t.Any:
