@@ -38,6 +38,13 @@ singer-sdk (0.54.9):
     path (``CosmosContainerStream.direct_record_path``, which writes RECORD messages a page at a
     time instead of through ``Stream._sync_records`` record by record). Upstream issue: none
     found for a batched record-writing hook.
+``Tap._state_writer``, ``helpers._state.StateWriter.write_state``
+    singer-sdk's ``StateWriter`` keeps a ``copy.deepcopy`` of each STATE it writes (to skip
+    unchanged ones); the tap writes one after every page, and the deep copy of its state (the
+    ``declared_schema`` and every feed range's bookmark) was a visible share of a drain's CPU.
+    :func:`use_fast_state_writer` gives the tap a ``StateWriter`` whose copy is a msgspec JSON
+    round trip, kept only when it compares equal to the state (else ``copy.deepcopy`` as
+    before), so which STATE messages are written does not change. Upstream issue: none found.
 ``Stream._replication_key``
     The catalog's replication key, which the stream's ``replication_key`` property reads and
     writes (:func:`catalog_replication_key`). Upstream issue: none needed (attribute of the
@@ -99,12 +106,14 @@ azure-cosmos (4.17.1):
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import threading
 import types
 import typing as t
 
 from msgspec.json import Decoder as _MsgspecDecoder
+from msgspec.json import Encoder as _MsgspecEncoder
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -121,6 +130,7 @@ with deferred_joblib():
 
 from singer_sdk import Stream
 from singer_sdk.helpers import _catalog, _state
+from singer_sdk.singerlib import StateMessage
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -152,6 +162,9 @@ PRIVATE_USES: dict[str, str] = {
     "singer_sdk.helpers._catalog.get_selected_schema": "f09466584a40ca1d",
     "singer_sdk.helpers._state.reset_state_progress_markers": "4dac85c80a747ed7",
     "singer_sdk.target_base.Target._drain_all": "3f4fb2b21f2a3c1b",
+    "singer_sdk.tap_base.Tap.__init__": "cbd611676e86c2ff",
+    "singer_sdk.helpers._state.StateWriter.__init__": "861e6466c6e38c77",
+    "singer_sdk.helpers._state.StateWriter.write_state": "2cf4647f50d867ed",
     # azure-cosmos 4.17.1
     "azure.cosmos._change_feed.change_feed_iterable.ChangeFeedIterable._unpack": "6f692da36d0f4818",
     "azure.cosmos._change_feed.change_feed_fetcher.ChangeFeedFetcherV2.fetch_change_feed_items": (
@@ -176,6 +189,7 @@ PRIVATE_USES: dict[str, str] = {
 
 #: msgspec's untyped JSON decoder (dict, list, str, int, float, bool, None, as ``json.loads``).
 _msgspec_decode = _MsgspecDecoder().decode
+_msgspec_encode = _MsgspecEncoder().encode
 
 #: The name azure-cosmos gives its endpoint refresh thread
 #: (``_GlobalEndpointManager._start_background_refresh``).
@@ -269,6 +283,41 @@ def replace_stream_schema(stream: Stream, tap: Tap, schema: dict[str, t.Any]) ->
             stream.primary_keys,
         )
     stream._stream_maps = None
+
+
+_NOT_COPIED = object()
+
+
+def _copy_state(state: t.Any) -> t.Any:
+    """A deep copy of a JSON-like state: a msgspec round trip when it gives an equal value."""
+    try:
+        copied = _msgspec_decode(_msgspec_encode(state))
+    except Exception:  # not JSON-encodable (or too deep): copied as singer-sdk does
+        copied = _NOT_COPIED
+    return copied if copied == state else copy.deepcopy(state)
+
+
+class FastStateWriter(_state.StateWriter):
+    """singer-sdk's ``StateWriter`` with a cheaper copy of the last state written."""
+
+    def write_state(self, state: t.Any) -> None:
+        """Write a STATE message if the state changed since the last one (singer-sdk's rule).
+
+        Args:
+            state: The tap state.
+        """
+        if self._last_emitted_state is None or state != self._last_emitted_state:
+            self._message_writer.write_message(StateMessage(value=state))
+            self._last_emitted_state = _copy_state(state)
+
+
+def use_fast_state_writer(tap: Tap) -> None:
+    """Make ``tap`` write STATE through :class:`FastStateWriter` (before any STATE).
+
+    Args:
+        tap: The tap, just created.
+    """
+    tap._state_writer = FastStateWriter(tap.message_writer)
 
 
 class StreamHooks(Stream):

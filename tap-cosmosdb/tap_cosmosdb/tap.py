@@ -34,6 +34,7 @@ from tap_cosmosdb.compat import (
     prepare_sync,
     reset_progress_markers,
     sync_stream_records,
+    use_fast_state_writer,
     wait_for_endpoint_refresh,
 )
 from tap_cosmosdb.continuation import ContinuationError
@@ -257,6 +258,7 @@ class TapCosmosDB(Tap):
             raise TapSettingError(
                 "Invalid settings: " + "; ".join(exc.errors or [str(exc)])
             ) from None
+        use_fast_state_writer(self)
 
     # Settings ---------------------------------------------------------------------------
 
