@@ -5,15 +5,11 @@ singer-sdk's RECORD handler drains a full sink synchronously
 stop while a batch is written. :class:`WritePipeline` takes the batch instead and writes it on a
 thread of its own, one pipeline per stream:
 
-* batches of one stream are written in input order (a later version of a document is never
-  overwritten by an earlier one; concurrency comes from the requests of one batch, which run on
-  the target's thread pool). The requests of a batch start while the last requests of the
-  previous batch are still in flight only when the two batches share no document (no
-  ``(partition key, id)``), so the thread pool stays full across the boundary between batches
-  instead of running down to one request at the end of each;
-* at most ``max_pending`` batches (the one being written included) wait or run per stream,
-  plus the last requests of the batch before; a further batch blocks its sender until one
-  finishes, so memory stays bounded;
+* batches of one stream are written one after another, in input order (a later version of a
+  document is never overwritten by an earlier one; concurrency comes from the requests of one
+  batch, which run on the target's thread pool);
+* at most ``max_pending`` batches (the one being written included) wait or run per stream; a
+  further batch blocks its sender until one finishes, so memory stays bounded;
 * the first error of a batch is kept: every later call (:meth:`submit`, :meth:`check`,
   :meth:`flush`) raises it in the calling thread, and no later batch of the stream is written;
 * :meth:`flush` waits until every batch handed over so far is written (call it before a STATE is
@@ -29,33 +25,12 @@ import typing as t
 from target_cosmosdb.errors import TargetCosmosDBError, TerminatedDuringDrain
 
 if t.TYPE_CHECKING:
-    from collections.abc import Set
+    from collections.abc import Callable
 
 #: Batches per stream being written or waiting to be (the sender waits beyond that).
 DEFAULT_MAX_PENDING = 2
 #: Longest single wait on the pipeline's condition, in seconds (abort is checked in between).
 _POLL_SECONDS = 0.2
-#: How often the writer thread looks whether the batch still in flight has finished, in seconds.
-_TAIL_POLL_SECONDS = 0.02
-
-
-class InFlight(t.Protocol):
-    """Requests of a batch that were started and may still run."""
-
-    def done(self) -> bool:
-        """Tell whether every request has finished."""
-
-    def wait(self) -> None:
-        """Wait for every request; raise the batch's first error."""
-
-    def cancel(self) -> None:
-        """Start no request that has not started yet."""
-
-
-#: A batch handed to the pipeline: run on the pipeline's thread, it returns the documents the
-#: batch writes (``(partition key, id)`` keys, or None when unknown) and the function that
-#: starts its requests and returns them in flight (None: written synchronously).
-Job = t.Callable[[], tuple["Set[t.Any] | None", t.Callable[[], "InFlight | None"]]]
 
 
 class WritePipeline:
@@ -74,10 +49,8 @@ class WritePipeline:
         self.abort = abort
         self.max_pending = max(1, max_pending)
         self._cond = threading.Condition()  # re-entrant: a signal handler may flush
-        self._jobs: collections.deque[Job] = collections.deque()
+        self._jobs: collections.deque[Callable[[], None]] = collections.deque()
         self._running = False
-        #: The previous batch while its last requests are in flight, with its document keys.
-        self._tail: tuple[InFlight, Set[t.Any] | None] | None = None
         self._closed = False
         self._thread: threading.Thread | None = None
         #: The first exception a batch raised (kept; raised again by every later call).
@@ -87,7 +60,7 @@ class WritePipeline:
     def pending(self) -> int:
         """Batches handed over and not yet written (the one being written included)."""
         with self._cond:
-            return len(self._jobs) + (1 if self._running or self._tail is not None else 0)
+            return len(self._jobs) + (1 if self._running else 0)
 
     def check(self) -> None:
         """Raise the error of an earlier batch, if one failed.
@@ -112,12 +85,11 @@ class WritePipeline:
             raise TerminatedDuringDrain("write aborted")
         self._cond.wait(_POLL_SECONDS)
 
-    def submit(self, job: Job) -> None:
+    def submit(self, job: Callable[[], None]) -> None:
         """Hand over a batch's write; wait first while ``max_pending`` batches are pending.
 
         Args:
-            job: Prepares the batch (see :data:`Job`); runs on the pipeline's thread after
-                every earlier job.
+            job: Writes the batch; runs on the pipeline's thread after every earlier job.
 
         Raises:
             TargetCosmosDBError: If an earlier batch of the stream failed (nothing is queued).
@@ -147,7 +119,7 @@ class WritePipeline:
             TerminatedDuringDrain: If aborted while waiting.
         """
         with self._cond:
-            while self._jobs or self._running or self._tail is not None:
+            while self._jobs or self._running:
                 if self.error is not None:
                     break
                 self._wait()
@@ -166,50 +138,22 @@ class WritePipeline:
         while True:
             with self._cond:
                 while not self._jobs:
-                    tail = self._tail
-                    if tail is not None and tail[0].done():
-                        break
-                    if self._closed and tail is None:
+                    if self._closed:
                         return
-                    self._cond.wait(_POLL_SECONDS if tail is None else _TAIL_POLL_SECONDS)
-                job = self._jobs.popleft() if self._jobs else None
+                    self._cond.wait(_POLL_SECONDS)
+                job = self._jobs.popleft()
                 self._running = True
             try:
-                if job is None:
-                    self._finish_tail()
-                else:
-                    self._run(job)
+                job()
             except BaseException as exc:  # re-raised in the sender's thread
                 with self._cond:
                     if self.error is None:
                         self.error = exc
                     self._jobs.clear()  # nothing after a failed batch may be written
-                    tail, self._tail = self._tail, None
-                if tail is not None:
-                    tail[0].cancel()
             finally:
                 with self._cond:
                     self._running = False
                     self._cond.notify_all()
-
-    def _run(self, job: Job) -> None:
-        """Start a batch; wait for the previous one first only if they share a document."""
-        keys, start = job()
-        tail = self._tail
-        if tail is not None and (keys is None or tail[1] is None or not keys.isdisjoint(tail[1])):
-            self._finish_tail()
-        started = start()
-        with self._cond:
-            previous, self._tail = self._tail, None if started is None else (started, keys)
-        if previous is not None:
-            previous[0].wait()  # its last requests ran beside this batch's first ones
-
-    def _finish_tail(self) -> None:
-        """Wait for the previous batch's requests; raise its first error."""
-        with self._cond:
-            tail, self._tail = self._tail, None
-        if tail is not None:
-            tail[0].wait()
 
 
 class WritePipelines:

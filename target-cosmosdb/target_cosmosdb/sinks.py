@@ -33,7 +33,7 @@ from target_cosmosdb.errors import RecordRejected, TargetCosmosDBError
 from target_cosmosdb.ids import FIX_HINT, IdStrategy, MissingIdError, check_id
 from target_cosmosdb.resources import container_name
 from target_cosmosdb.validation import FastJSONSchemaValidator
-from target_cosmosdb.writer import AdaptiveLimiter, BatchWriter, PendingWrite, WriteStats
+from target_cosmosdb.writer import AdaptiveLimiter, BatchWriter, WriteStats
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -115,24 +115,6 @@ _ACTIONS: dict[str, t.Literal["upsert", "create", "patch"]] = {
     "append": "create",
     "patch": "patch",
 }
-
-
-class _BatchInFlight:
-    """A batch's requests in flight; its METRIC lines are written once it is done."""
-
-    def __init__(self, pending: PendingWrite, on_done: t.Callable[[], None]) -> None:
-        self.pending = pending
-        self.on_done = on_done
-
-    def done(self) -> bool:
-        return self.pending.done()
-
-    def cancel(self) -> None:
-        self.pending.cancel()
-
-    def wait(self) -> None:
-        self.pending.wait()
-        self.on_done()
 
 
 class CosmosDBSink(CompatSink):
@@ -444,28 +426,19 @@ class CosmosDBSink(CompatSink):
         """
         items: list[WriteItem] = context.get("items", [])
         if items:
-            self.pipeline.submit(partial(self.prepare_batch, items))
+            self.pipeline.submit(partial(self.write_batch, items))
 
-    def prepare_batch(
-        self, items: list[WriteItem]
-    ) -> tuple[set[tuple[t.Any, ...]], t.Callable[[], _BatchInFlight]]:
-        """Dedupe a batch (last wins) and say which documents it writes (pipeline thread).
+    def write_batch(self, items: list[WriteItem]) -> None:
+        """Write a batch: dedupe (last wins), then batches per shared key, else point writes.
 
         Args:
             items: The batch's writes, in input order.
-
-        Returns:
-            The ``(partition key, id)`` keys of its documents, and the function that starts its
-            requests (batches per shared key, else point writes).
         """
         unique, dropped = dedupe(items)
         if dropped:
             self.tally_duplicate_merged(dropped)
-        keys = {item.key for item in unique}
-        return keys, partial(self._start_batch, unique)
-
-    def _start_batch(self, unique: list[WriteItem]) -> _BatchInFlight:
-        return _BatchInFlight(self.writer.submit(unique), self.emit_metrics)
+        self.writer.write(unique)
+        self.emit_metrics()
 
     def start_drain(self) -> dict:
         """Mark the drain as active, then take the batch out of the sink.

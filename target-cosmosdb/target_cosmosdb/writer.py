@@ -247,79 +247,6 @@ def _unknown_outcome(exc: BaseException) -> bool:
     return not isinstance(exc, ServiceRequestError)  # connect failures never reached the server
 
 
-class PendingWrite:
-    """Requests of one :meth:`BatchWriter.submit` call, running on the writer's thread pool.
-
-    Args:
-        futures: One future per request (batch or point operation).
-        failed: Set on the first failure: requests not started yet are skipped.
-        abort: The target's abort event.
-        patch_cache: The writer's patch-operation cache, cleared once every request is done.
-    """
-
-    def __init__(
-        self,
-        futures: list[concurrent.futures.Future[None]],
-        failed: threading.Event,
-        abort: threading.Event,
-        patch_cache: dict[int, t.Any],
-    ) -> None:
-        self.futures = futures
-        self.failed = failed
-        self.abort = abort
-        self._patch_cache = patch_cache
-        self._remaining = len(futures)
-        self._lock = threading.Lock()
-        self._all_done = threading.Event()
-        if not futures:
-            self._all_done.set()
-        for future in futures:
-            future.add_done_callback(self._one_done)
-
-    def _one_done(self, future: concurrent.futures.Future[None]) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            self.failed.set()  # later requests of this write start no more
-        with self._lock:
-            self._remaining -= 1
-            if self._remaining == 0:
-                self._all_done.set()
-
-    def done(self) -> bool:
-        """Tell whether every request has finished (or was cancelled)."""
-        return self._all_done.is_set()
-
-    def cancel(self) -> None:
-        """Start no request that has not started yet (requests in flight finish)."""
-        self.failed.set()
-        for future in self.futures:
-            future.cancel()
-
-    def wait(self) -> None:
-        """Wait until every request has finished; raise the first error.
-
-        Raises:
-            TargetCosmosDBError: On the first fatal error (other requests in flight finish; no
-                new one starts).
-            TerminatedDuringDrain: When aborted by a termination signal.
-        """
-        first_error: BaseException | None = None
-        try:
-            for future in concurrent.futures.as_completed(self.futures):
-                exc = None if future.cancelled() else future.exception()
-                if exc is not None and first_error is None:
-                    first_error = exc
-                    self.failed.set()
-        finally:
-            if first_error is None and self.abort.is_set():
-                first_error = TerminatedDuringDrain("write aborted")
-            if first_error is not None:
-                self.cancel()
-            if self._patch_cache:
-                self._patch_cache.clear()
-        if first_error is not None:
-            raise first_error
-
-
 class BatchWriter:
     """Write :class:`~target_cosmosdb.batching.WriteItem` lists to one container.
 
@@ -473,23 +400,29 @@ class BatchWriter:
                 new one starts).
             TerminatedDuringDrain: When aborted by a termination signal.
         """
-        self.submit(items).wait()
-
-    def submit(self, items: Sequence[WriteItem]) -> PendingWrite:
-        """Start writing deduplicated items; return at once (see :meth:`write`).
-
-        Args:
-            items: Items with unique ``(partition key, id)``.
-
-        Returns:
-            The write in flight; :meth:`PendingWrite.wait` waits for it and raises its first
-            error.
-        """
         chunks, points = self.plan(items)
+        if not chunks and not points:
+            return
         failed = threading.Event()
         futures = [self.executor.submit(self._run_chunk_guarded, c, failed) for c in chunks]
         futures += [self.executor.submit(self._run_chunk_guarded, [p], failed) for p in points]
-        return PendingWrite(futures, failed, self.abort, self._patch_cache)
+        first_error: BaseException | None = None
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                exc = future.exception()
+                if exc is not None and first_error is None:
+                    first_error = exc
+                    failed.set()
+        finally:
+            if first_error is None and self.abort.is_set():
+                first_error = TerminatedDuringDrain("write aborted")
+            if first_error is not None:
+                failed.set()
+                for future in futures:
+                    future.cancel()
+            self._patch_cache.clear()
+        if first_error is not None:
+            raise first_error
 
     def _run_chunk_guarded(self, items: list[WriteItem], failed: threading.Event) -> None:
         if failed.is_set() or self.abort.is_set():
@@ -733,7 +666,6 @@ def _retryable(failure: BaseException) -> bool:
 __all__ = [
     "AdaptiveLimiter",
     "BatchWriter",
-    "PendingWrite",
     "RecordRejected",
     "WriteStats",
     "patch_operations",
