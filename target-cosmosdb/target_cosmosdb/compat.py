@@ -79,6 +79,8 @@ from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import Sink as CoreSink
 from singer_sdk.target_base import Target
 
+from cosmosdb_shared.conventions import DELETED_AT_PROPERTY, TABLE_VERSION_PROPERTY
+
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
     from types import FrameType
@@ -134,9 +136,9 @@ _SDC_METADATA = frozenset(
         "_sdc_extracted_at",
         "_sdc_received_at",
         "_sdc_batched_at",
-        "_sdc_deleted_at",
+        DELETED_AT_PROPERTY,
         "_sdc_sequence",
-        "_sdc_table_version",
+        TABLE_VERSION_PROPERTY,
         "_sdc_sync_started_at",
     }
 )
