@@ -189,9 +189,16 @@ def full_table_vs_query(bench: Bench, dataset: str, docs: int) -> dict[str, Any]
     )  # fmt: skip
 
 
+def tap_config(bench: Bench, dataset: str) -> Path:
+    """The plain LOG_BASED tap config for ``dataset`` (the target's input and end to end)."""
+    return bench.config(
+        f"tap_{dataset}", database=SRC_DB, containers=[dataset], page_size=PAGE_SIZE
+    )
+
+
 def record_tap_output(bench: Bench, dataset: str, docs: int, *, profile: bool) -> Path:
     """Run the tap once more into a file (the target's input); profiled when asked."""
-    config = bench.out / f"tap_{dataset}.json"
+    config = tap_config(bench, dataset)
     target = bench.out / f"{dataset}.singer.jsonl"
     if profile:
         session = bench.out / f"tap_{dataset}.pyisession"
@@ -293,12 +300,12 @@ def profile_target(bench: Bench, dataset: str, source: Path, docs: int) -> None:
 
 def end_to_end(bench: Bench, dataset: str, docs: int, recording: Path) -> dict[str, Any]:
     """Goal 3: ``tap-cosmosdb | target-cosmosdb`` copying a container, records/s."""
-    tap_config = bench.out / f"tap_{dataset}.json"
+    source_config = tap_config(bench, dataset)
     target_config = bench.config(
         f"e2e_{dataset}", database="e2e", max_concurrency=CONCURRENCY, validate_records=True
     )
     pipeline = (
-        f"set -o pipefail; {BIN / 'tap-cosmosdb'} --config {tap_config} "
+        f"set -o pipefail; {BIN / 'tap-cosmosdb'} --config {source_config} "
         f"| {BIN / 'target-cosmosdb'} --config {target_config} > /dev/null"
     )
     measured = bench.run(f"e2e_{dataset}", ["bash", "-c", pipeline])
