@@ -12,7 +12,7 @@ client, like the target's executor):
    batches of 100 upserts).
 
 Both sides are timed from outside as whole processes (interpreter start-up included), each into
-a fresh container. Ratio = target records/s ÷ SDK records/s; goal >= 0.8 for both. Each
+a fresh container. Ratio = target records/s ÷ SDK records/s; goal >= 0.9 for both. Each
 process's CPU time (user + system, ``getrusage(RUSAGE_CHILDREN)``) is reported beside it: on a
 busy machine it moves less than wall time does.
 
@@ -39,7 +39,7 @@ from typing import Any
 
 CONCURRENCY = 16
 GROUPS = 20
-GOAL = 0.8
+GOAL = 0.9  # issue 14: the target at 0.9 of the SDK loops
 
 
 def write_records(path: Path, docs: int) -> None:
