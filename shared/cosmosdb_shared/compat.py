@@ -19,7 +19,7 @@ Private uses of this package:
     ``Target._drain_all``); joblib imports numpy, psutil and loky, about a third of singer-sdk's
     import time. A tap never drains a sink, and target-cosmosdb drains without joblib
     (``TargetCosmosDB.drain_sinks``). This module is imported first by both plugins (and by
-    this package's ``__init__``): while singer_sdk is first imported, :func:`deferred_joblib`
+    this package's ``__init__``): while singer_sdk is first imported, :func:`deferred_imports`
     puts a stand-in module under ``sys.modules["joblib"]`` whose three names import the real
     joblib on first call; afterwards ``import joblib`` is the real module. Anything else asked
     of the stand-in during that import also loads the real joblib. ``tests/tap/test_startup.py``
@@ -77,7 +77,6 @@ __all__ = [
     "ParsePaths",
     "changed_fingerprints",
     "deferred_imports",
-    "deferred_joblib",
     "resolve",
     "source_fingerprint",
 ]
@@ -217,9 +216,6 @@ def deferred_imports() -> Iterator[None]:
             if placeholders and package in sys.modules:
                 _lazy_reexports(sys.modules[package], placeholders)
 
-
-#: The former name of :func:`deferred_imports` (it deferred joblib alone).
-deferred_joblib = deferred_imports
 
 with deferred_imports():
     import singer_sdk  # noqa: F401  (first import of singer_sdk in the plugin's process)

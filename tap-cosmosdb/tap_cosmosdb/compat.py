@@ -57,7 +57,7 @@ singer-sdk (0.54.9):
     ``from joblib import Parallel, delayed, parallel_config`` (used only by
     ``Target._drain_all``); joblib imports numpy, psutil and loky, about a third of the tap's
     start-up, and a tap never drains a sink. While singer_sdk is first imported,
-    :func:`cosmosdb_shared.compat.deferred_joblib` (shared with target-cosmosdb, which drains
+    :func:`cosmosdb_shared.compat.deferred_imports` (shared with target-cosmosdb, which drains
     without joblib) puts a stand-in module under ``sys.modules["joblib"]`` whose three
     names import the real joblib on first call; afterwards ``import joblib`` is the real module.
     Anything else asked of the stand-in during that import also loads the real joblib.
@@ -123,9 +123,9 @@ if t.TYPE_CHECKING:
 
 # The stand-in joblib lives in cosmosdb_shared.compat (shared with target-cosmosdb); importing it
 # imports singer_sdk under the stand-in.
-from cosmosdb_shared.compat import JOBLIB_NAMES, deferred_joblib  # noqa: F401
+from cosmosdb_shared.compat import JOBLIB_NAMES, deferred_imports  # noqa: F401
 
-with deferred_joblib():
+with deferred_imports():
     import singer_sdk  # noqa: F401  (first import of singer_sdk in the tap's process)
 
 from singer_sdk import Stream
