@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import typing as t
+from urllib.parse import urlsplit
 
+import requests
 from azure.cosmos import CosmosClient
 from azure.cosmos.exceptions import CosmosHttpResponseError, CosmosResourceNotFoundError
+from urllib3.util.retry import Retry
 
 from cosmosdb_shared.errors import describe_error
 from cosmosdb_shared.settings import (
@@ -70,13 +73,129 @@ def resolve_credential(
     return endpoint, identity.DefaultAzureCredential()
 
 
-def pooled_transport(pool_size: int) -> t.Any:
+#: Bytes asked of urllib3 per read of a response body. requests reads a body that is not
+#: streamed 10 KiB at a time (``requests.models.Response.content``); a change-feed or query
+#: page of 1,000 items is 0.5-1 MB, so each page costs ~60-100 reads, each a few Python calls
+#: deep in urllib3 and http.client. Cosmos DB response bodies are a few MB at most.
+BODY_READ_BYTES = 1 << 20
+
+#: Connections kept per host by default (requests' own default pool size).
+DEFAULT_POOL_SIZE = 10
+
+
+class LargeReads:
+    """A urllib3 response whose body is read at least :data:`BODY_READ_BYTES` at a time.
+
+    requests' ``HTTPAdapter.build_response`` puts the urllib3 response in ``Response.raw``
+    (public); ``Response.content`` then joins ``raw.stream(10 KiB)``. This wrapper raises the
+    size asked of ``stream`` and passes every other attribute through, so what requests,
+    azure-core (``raw.enforce_content_length``, ``raw.stream`` when downloading) and urllib3's
+    connection release see is the wrapped response.
+
+    Args:
+        response: The ``urllib3.response.HTTPResponse``.
+    """
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: t.Any) -> None:
+        object.__setattr__(self, "_response", response)
+
+    def stream(self, amt: int | None = None, decode_content: bool | None = None) -> t.Any:
+        """``HTTPResponse.stream``, with ``amt`` raised to :data:`BODY_READ_BYTES`."""
+        size = BODY_READ_BYTES if amt is None else max(amt, BODY_READ_BYTES)
+        return self._response.stream(size, decode_content=decode_content)
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._response, name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        setattr(self._response, name, value)
+
+
+class LargeReadAdapter(requests.adapters.HTTPAdapter):
+    """A requests ``HTTPAdapter`` whose responses read their bodies in large chunks.
+
+    ``HTTPAdapter.build_response`` is requests' documented extension point for subclasses; the
+    response's ``raw`` becomes :class:`LargeReads`.
+    """
+
+    def build_response(self, req: t.Any, resp: t.Any) -> requests.Response:
+        """Build the response as requests does, then wrap ``raw`` (see :class:`LargeReads`)."""
+        response = super().build_response(req, resp)
+        response.raw = LargeReads(resp)
+        return response
+
+
+class _NoAuth(requests.auth.AuthBase):
+    """Leaves a request as it is: stands for "no ``~/.netrc`` entry for this host"."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
+class EnvironmentOnceSession(requests.Session):
+    """A ``requests.Session`` that reads the environment once per host, not on every request.
+
+    With ``trust_env`` (the default) requests looks up ``~/.netrc`` in ``prepare_request`` and
+    the proxy variables, ``NO_PROXY`` and ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` in
+    ``merge_environment_settings`` for every request, a stat of ``~/.netrc`` and a scan of
+    ``os.environ`` each time. Both are public ``Session`` methods; here their answers are kept
+    per scheme and host (and per arguments), so the settings honoured are the same, read once
+    per run. A variable changed while the process runs is not seen.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._netrc: dict[tuple[str, str], t.Any] = {}
+        self._environment: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """``Session.prepare_request``, with the ``~/.netrc`` answer for the host kept."""
+        if self.trust_env and not request.auth and not self.auth:
+            parts = urlsplit(str(request.url))
+            key = (parts.scheme, parts.netloc)
+            auth = self._netrc.get(key)
+            if auth is None:
+                auth = requests.utils.get_netrc_auth(str(request.url)) or _NoAuth()
+                self._netrc[key] = auth
+            request.auth = auth
+        return super().prepare_request(request)
+
+    def merge_environment_settings(
+        self,
+        url: t.Any,
+        proxies: t.Any,
+        stream: t.Any,
+        verify: t.Any,
+        cert: t.Any,
+    ) -> dict[str, t.Any]:
+        """``Session.merge_environment_settings``, kept per scheme, host and arguments."""
+        parts = urlsplit(str(url))
+        given = tuple(sorted(proxies.items())) if proxies else None
+        key = (parts.scheme, parts.netloc, given, stream, verify, cert)
+        try:
+            settings = self._environment.get(key)
+        except TypeError:  # an unhashable argument: not kept
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if settings is None:
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._environment[key] = settings
+        settings = dict(settings)
+        if settings["proxies"] is not None:
+            settings["proxies"] = settings["proxies"].copy()  # the caller's to change
+        return settings
+
+
+def pooled_transport(pool_size: int = DEFAULT_POOL_SIZE) -> t.Any:
     """Return an azure-core requests transport whose connection pool holds ``pool_size``.
 
     azure-core's ``RequestsTransport`` accepts a ``requests.Session`` (its public ``session``
     keyword); the session gets an adapter like azure-core's own (urllib3 retries off: the
     pipeline and the callers retry) with ``pool_maxsize`` raised, so that many threads sharing
-    one client each keep their connection.
+    one client each keep their connection, response bodies read :data:`BODY_READ_BYTES` at a
+    time (:class:`LargeReads`), and the environment is read once per host
+    (:class:`EnvironmentOnceSession`).
 
     Args:
         pool_size: Connections kept per host (at least 1).
@@ -84,12 +203,10 @@ def pooled_transport(pool_size: int) -> t.Any:
     Returns:
         A ``RequestsTransport`` for ``CosmosClient(transport=...)``.
     """
-    import requests
     from azure.core.pipeline.transport import RequestsTransport
-    from urllib3.util.retry import Retry
 
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(
+    session = EnvironmentOnceSession()
+    adapter = LargeReadAdapter(
         pool_maxsize=max(1, pool_size),
         max_retries=Retry(total=False, redirect=False, raise_on_status=False),
     )
@@ -117,8 +234,8 @@ def build_client(
             response (including internally retried 429s) is counted.
         user_agent: Suffix for the User-Agent header, e.g. ``"tap-cosmosdb/0.1.0"``.
         pool_size: Most HTTP connections kept open to the account (per host). None keeps
-            azure-core's default (requests' pool of 10), which discards connections with a
-            ``Connection pool is full`` warning when more threads than that share the client.
+            requests' default of 10, which discards connections with a ``Connection pool is
+            full`` warning when more threads than that share the client.
         **client_kwargs: Passed on to ``CosmosClient`` (e.g. ``retry_total``).
 
     Returns:
@@ -139,8 +256,10 @@ def build_client(
         kwargs["raw_response_hook"] = meter.raw_response_hook
     if user_agent:
         kwargs["user_agent_suffix"] = user_agent
-    if pool_size is not None:
-        kwargs["transport"] = pooled_transport(pool_size)
+    if "transport" not in kwargs:
+        kwargs["transport"] = pooled_transport(
+            DEFAULT_POOL_SIZE if pool_size is None else pool_size
+        )
     try:
         return CosmosClient(endpoint, credential=credential, **kwargs)
     except CosmosConnectionError:
