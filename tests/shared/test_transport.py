@@ -30,7 +30,7 @@ class _Handler(BaseHTTPRequestHandler):
     seen: t.ClassVar[list[tuple[str, str | None]]] = []
     peers: t.ClassVar[list[tuple[str, int]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:  # http.server's name
         type(self).seen.append((self.path, self.headers.get("Authorization")))
         type(self).peers.append(self.client_address)
         if self.path.endswith("/chunked"):
@@ -101,11 +101,13 @@ def test_bodies_are_read_whole_in_large_chunks(
     response = session.get(server + path)
     assert response.content == BIG
     assert isinstance(response.raw, LargeReads)
-    assert asked and all(a is not None and a >= BODY_READ_BYTES for a in asked), asked
+    assert asked
+    assert all(a is not None and a >= BODY_READ_BYTES for a in asked), asked
     # The same server through a plain session asks for requests' 10 KiB: the setting matters.
     asked.clear()
     assert requests.Session().get(server + path).content == BIG
-    assert asked and max(a or 0 for a in asked) < BODY_READ_BYTES
+    assert asked
+    assert max(a or 0 for a in asked) < BODY_READ_BYTES
 
 
 def test_connection_goes_back_to_the_pool(server: str, clean_env: t.Any) -> None:
