@@ -31,6 +31,29 @@ class RecordRejected(Exception):
         self.reason = reason
 
 
+class TerminationRequested(BaseException):
+    """SIGTERM/SIGINT arrived between drains: unwind to :meth:`TargetCosmosDB.listen` first.
+
+    Raised by the signal handler instead of draining inside it. The handler runs on the main
+    thread wherever it was interrupted, possibly holding a lock a writer thread needs (a logging
+    handler's lock, while it logged "Draining..."); a drain that waits for that writer there
+    never ends. Unwinding releases such locks, then ``listen`` drains and emits STATE.
+    A ``BaseException``, so that ``except Exception`` blocks on the way let it through.
+
+    Attributes:
+        signum: The signal number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        """Create the request.
+
+        Args:
+            signum: The signal received.
+        """
+        super().__init__(signum)
+        self.signum = signum
+
+
 class TerminatedDuringDrain(TargetCosmosDBError):
     """SIGTERM/SIGINT arrived while records were being written; no STATE was acknowledged.
 

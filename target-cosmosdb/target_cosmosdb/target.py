@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,11 @@ from cosmosdb_shared.runtime import tune_gc_for_streaming
 from target_cosmosdb.batch_files import BatchFileError, check_encoding, read_records
 from target_cosmosdb.compat import CompatTarget
 from target_cosmosdb.dead_letters import BadRecords, DeadLetterWriter
-from target_cosmosdb.errors import TargetCosmosDBError, TerminatedDuringDrain
+from target_cosmosdb.errors import (
+    TargetCosmosDBError,
+    TerminatedDuringDrain,
+    TerminationRequested,
+)
 from target_cosmosdb.pipeline import WritePipelines
 from target_cosmosdb.reader import LineNumberingReader
 from target_cosmosdb.resources import CosmosResources
@@ -56,6 +61,8 @@ class TargetCosmosDB(CompatTarget):
     shell: t.ClassVar[CommandShell] = CommandShell("target-cosmosdb")
     #: The running target's abort event, set before a fatal exit so background writes stop.
     _abort: t.ClassVar[threading.Event | None] = None
+    #: The running target, for :meth:`invoke` to stop gracefully (see :meth:`stop_gracefully`).
+    _running: t.ClassVar[TargetCosmosDB | None] = None
 
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict) -> None:
@@ -96,7 +103,9 @@ class TargetCosmosDB(CompatTarget):
             TargetCosmosDBError: On a contradictory or invalid setting.
             CosmosConnectionError: On bad credentials or an unreachable account.
         """
-        self._drain_lock = threading.Lock()
+        # Re-entrant: the signal handler (on_termination) takes it on the main thread, which
+        # it may have interrupted inside begin_drain/end_drain.
+        self._drain_lock = threading.RLock()
         self._active_drains = 0
         #: Where the record being handled comes from when it was read from a BATCH file.
         self.record_origin: str | None = None
@@ -126,6 +135,7 @@ class TargetCosmosDB(CompatTarget):
         #: Background writers of full batches (one per stream), see :mod:`target_cosmosdb.pipeline`.
         self.pipelines = WritePipelines(self.resources.abort)
         TargetCosmosDB._abort = self.resources.abort
+        TargetCosmosDB._running = self
         _ = self.resources.client  # fail fast on bad credentials, before reading any input
 
     # -- line numbers ---------------------------------------------------------------------------
@@ -291,9 +301,11 @@ class TargetCosmosDB(CompatTarget):
     def on_termination(self, signum: int, frame: FrameType | None) -> None:
         """Stop on SIGTERM/SIGINT without acknowledging unwritten records (singer-sdk #3775).
 
-        Outside a drain, singer-sdk's behaviour is kept: drain every sink, emit STATE, exit 0.
-        During a drain (the SDK would re-enter the sink and emit STATE for records still in
-        flight), writers are aborted, no STATE is emitted, and the run exits 128 + signum.
+        Outside a drain, singer-sdk's behaviour is kept: drain every sink, emit STATE, exit 0;
+        but not inside this handler: :class:`TerminationRequested` unwinds the interrupted code
+        first and :meth:`stop_gracefully` drains. During a drain (the SDK would re-enter the
+        sink and emit STATE for records still in flight), writers are aborted, no STATE is
+        emitted, and the run exits 128 + signum.
 
         Args:
             signum: Signal number.
@@ -301,6 +313,7 @@ class TargetCosmosDB(CompatTarget):
 
         Raises:
             TerminatedDuringDrain: When the signal arrives while records are being written.
+            TerminationRequested: Otherwise.
         """
         resources = getattr(self, "resources", None)
         if resources is None:  # still starting up: nothing buffered, nothing to acknowledge
@@ -314,7 +327,25 @@ class TargetCosmosDB(CompatTarget):
                 "STATE for them (they will be written again on the next run)",
                 signum,
             )
-        super().on_termination(signum, frame)
+        raise TerminationRequested(signum)
+
+    def stop_gracefully(self, signum: int) -> t.NoReturn:
+        """Finish a run stopped by a signal between drains: drain, emit STATE, exit 0.
+
+        What singer-sdk's signal handler does, done once :class:`TerminationRequested` (raised
+        by :meth:`on_termination`) has unwound the interrupted code. A second signal during this
+        drain aborts it (:meth:`on_termination`).
+
+        Args:
+            signum: The signal received.
+
+        Raises:
+            SystemExit: Always (0) once STATE is emitted.
+        """
+        self.logger.info("Received termination signal %d, draining all sinks...", signum)
+        self.drain_all(is_endofpipe=True)
+        self.logger.info("Gracefully shutting down...")
+        sys.exit(0)
 
     def process_endofpipe(self) -> None:
         """Drain everything, retire older versions (ACTIVATE_VERSION), emit the final STATE.
@@ -409,9 +440,16 @@ class TargetCosmosDB(CompatTarget):
         if not about:
             tune_gc_for_streaming()  # batches of held records made the collector cost ~20 % CPU
         try:
-            super().invoke(
-                about=about, about_format=about_format, config=config, file_input=file_input
-            )
+            try:
+                super().invoke(
+                    about=about, about_format=about_format, config=config, file_input=file_input
+                )
+            except TerminationRequested as request:
+                if cls._running is None:
+                    raise TerminatedDuringDrain(
+                        f"Received signal {request.signum} while starting", request.signum
+                    ) from None
+                cls._running.stop_gracefully(request.signum)
         except SystemExit:
             raise
         except ConfigValidationError as exc:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 from azure.cosmos import PartitionKey
 
@@ -197,3 +199,31 @@ def test_sigterm_between_drains_writes_buffer_then_acknowledges(
     _check_states_cover_only_written(
         states, {1: {str(i) for i in range(30)}}, target.container("calm")
     )
+
+
+def test_sigterm_inside_a_log_call_still_drains_and_acknowledges(target, tmp_path):
+    """A signal handled while the main thread holds a logging handler's lock (it was logging
+    "Draining...") must not deadlock with a writer thread logging its batch's metrics: the run
+    drains, emits the last STATE received and exits 0 (it used to hang)."""
+    cfg = write_config(
+        tmp_path / "c.json", target.config(partition_key_path="/g", batch_size_rows=25)
+    )
+    rows = _rows("logged", 60, groups=5)
+    messages = [schema("logged", PROPS, ["id"]), *rows[:10], state({"pos": 10}), *rows[10:]]
+    script = Path(__file__).with_name("signal_inside_log.py")
+    proc = subprocess.run(
+        [sys.executable, str(script), "--config", str(cfg)],
+        input=singer_text(messages),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Received termination signal 15, draining all sinks" in proc.stderr
+    states = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    assert states == [{"pos": 10}]
+    _check_states_cover_only_written(
+        states, {10: {str(i) for i in range(10)}}, target.container("logged")
+    )
+    # The 25 records buffered when the signal came were written before the exit.
+    assert len(list(target.container("logged").read_all_items())) >= 25
