@@ -459,6 +459,13 @@ class TargetCosmosDB(CompatTarget):
             cls._fail(f"Invalid settings: {errors}", 1)
         except TerminatedDuringDrain as exc:
             cls._fail(str(exc), 128 + exc.signum, hard=True)
+        except TerminationRequested as request:  # a second signal while stopping gracefully
+            cls._fail(
+                f"Received signal {request.signum} again while stopping; stopped without "
+                "emitting STATE for the records not yet acknowledged",
+                128 + request.signum,
+                hard=True,
+            )
         except (TargetCosmosDBError, CosmosConnectionError) as exc:
             cls._fail(str(exc), 1)
         except Exception as exc:

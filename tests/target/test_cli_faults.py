@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -227,3 +228,24 @@ def test_sigterm_inside_a_log_call_still_drains_and_acknowledges(target, tmp_pat
     )
     # The 25 records buffered when the signal came were written before the exit.
     assert len(list(target.container("logged").read_all_items())) >= 25
+
+
+def test_second_sigterm_while_stopping_exits_143_with_one_line(target, tmp_path):
+    cfg = write_config(
+        tmp_path / "c.json", target.config(partition_key_path="/g", batch_size_rows=25)
+    )
+    rows = _rows("twice", 60, groups=5)
+    messages = [schema("twice", PROPS, ["id"]), *rows[:10], state({"pos": 10}), *rows[10:]]
+    script = Path(__file__).with_name("signal_inside_log.py")
+    proc = subprocess.run(
+        [sys.executable, str(script), "--config", str(cfg)],
+        input=singer_text(messages),
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, "SIGNAL_AGAIN": "1"},
+    )
+    assert proc.returncode == 143, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert "again while stopping" in proc.stderr
+    assert proc.stdout.strip() == ""  # no STATE
