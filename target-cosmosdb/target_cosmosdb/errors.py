@@ -9,6 +9,8 @@ Two kinds matter:
 
 from __future__ import annotations
 
+import typing as t
+
 
 class TargetCosmosDBError(Exception):
     """A fatal error; its message is one line naming the stream, record and setting at fault."""
@@ -32,26 +34,30 @@ class RecordRejected(Exception):
 
 
 class TerminationRequested(BaseException):
-    """SIGTERM/SIGINT arrived between drains: unwind to :meth:`TargetCosmosDB.listen` first.
+    """SIGTERM/SIGINT arrived between drains: unwind first, then stop gracefully.
 
     Raised by the signal handler instead of draining inside it. The handler runs on the main
     thread wherever it was interrupted, possibly holding a lock a writer thread needs (a logging
     handler's lock, while it logged "Draining..."); a drain that waits for that writer there
-    never ends. Unwinding releases such locks, then ``listen`` drains and emits STATE.
-    A ``BaseException``, so that ``except Exception`` blocks on the way let it through.
+    never ends. Unwinding releases such locks; then ``TargetCosmosDB.invoke`` calls the target's
+    ``stop_gracefully`` (drain, STATE, exit 0). A ``BaseException``, so that
+    ``except Exception`` blocks on the way let it through.
 
     Attributes:
         signum: The signal number.
+        target: The target that received it (the one to stop).
     """
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, target: t.Any) -> None:
         """Create the request.
 
         Args:
             signum: The signal received.
+            target: The ``TargetCosmosDB`` that received it.
         """
         super().__init__(signum)
         self.signum = signum
+        self.target = target
 
 
 class TerminatedDuringDrain(TargetCosmosDBError):

@@ -61,8 +61,6 @@ class TargetCosmosDB(CompatTarget):
     shell: t.ClassVar[CommandShell] = CommandShell("target-cosmosdb")
     #: The running target's abort event, set before a fatal exit so background writes stop.
     _abort: t.ClassVar[threading.Event | None] = None
-    #: The running target, for :meth:`invoke` to stop gracefully (see :meth:`stop_gracefully`).
-    _running: t.ClassVar[TargetCosmosDB | None] = None
 
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict) -> None:
@@ -135,7 +133,6 @@ class TargetCosmosDB(CompatTarget):
         #: Background writers of full batches (one per stream), see :mod:`target_cosmosdb.pipeline`.
         self.pipelines = WritePipelines(self.resources.abort)
         TargetCosmosDB._abort = self.resources.abort
-        TargetCosmosDB._running = self
         _ = self.resources.client  # fail fast on bad credentials, before reading any input
 
     # -- line numbers ---------------------------------------------------------------------------
@@ -327,7 +324,7 @@ class TargetCosmosDB(CompatTarget):
                 "STATE for them (they will be written again on the next run)",
                 signum,
             )
-        raise TerminationRequested(signum)
+        raise TerminationRequested(signum, self)
 
     def stop_gracefully(self, signum: int) -> t.NoReturn:
         """Finish a run stopped by a signal between drains: drain, emit STATE, exit 0.
@@ -445,11 +442,7 @@ class TargetCosmosDB(CompatTarget):
                     about=about, about_format=about_format, config=config, file_input=file_input
                 )
             except TerminationRequested as request:
-                if cls._running is None:
-                    raise TerminatedDuringDrain(
-                        f"Received signal {request.signum} while starting", request.signum
-                    ) from None
-                cls._running.stop_gracefully(request.signum)
+                request.target.stop_gracefully(request.signum)
         except SystemExit:
             raise
         except ConfigValidationError as exc:

@@ -202,23 +202,29 @@ def test_sigterm_between_drains_writes_buffer_then_acknowledges(
     )
 
 
-def test_sigterm_inside_a_log_call_still_drains_and_acknowledges(target, tmp_path):
-    """A signal handled while the main thread holds a logging handler's lock (it was logging
-    "Draining...") must not deadlock with a writer thread logging its batch's metrics: the run
-    drains, emits the last STATE received and exits 0 (it used to hang)."""
+def _run_signalled_inside_log(target, tmp_path, stream, *, again=False):
+    """Run the target on 60 records (STATE after 10) through ``signal_inside_log.py``."""
     cfg = write_config(
         tmp_path / "c.json", target.config(partition_key_path="/g", batch_size_rows=25)
     )
-    rows = _rows("logged", 60, groups=5)
-    messages = [schema("logged", PROPS, ["id"]), *rows[:10], state({"pos": 10}), *rows[10:]]
+    rows = _rows(stream, 60, groups=5)
+    messages = [schema(stream, PROPS, ["id"]), *rows[:10], state({"pos": 10}), *rows[10:]]
     script = Path(__file__).with_name("signal_inside_log.py")
-    proc = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(script), "--config", str(cfg)],
         input=singer_text(messages),
         capture_output=True,
         text=True,
         timeout=90,
+        env={**os.environ, "SIGNAL_AGAIN": "1" if again else "0"},
     )
+
+
+def test_sigterm_inside_a_log_call_still_drains_and_acknowledges(target, tmp_path):
+    """A signal handled while the main thread holds a logging handler's lock (it was logging
+    "Draining...") must not deadlock with a writer thread logging its batch's metrics: the run
+    drains, emits the last STATE received and exits 0 (it used to hang)."""
+    proc = _run_signalled_inside_log(target, tmp_path, "logged")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Received termination signal 15, draining all sinks" in proc.stderr
     states = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
@@ -231,20 +237,7 @@ def test_sigterm_inside_a_log_call_still_drains_and_acknowledges(target, tmp_pat
 
 
 def test_second_sigterm_while_stopping_exits_143_with_one_line(target, tmp_path):
-    cfg = write_config(
-        tmp_path / "c.json", target.config(partition_key_path="/g", batch_size_rows=25)
-    )
-    rows = _rows("twice", 60, groups=5)
-    messages = [schema("twice", PROPS, ["id"]), *rows[:10], state({"pos": 10}), *rows[10:]]
-    script = Path(__file__).with_name("signal_inside_log.py")
-    proc = subprocess.run(
-        [sys.executable, str(script), "--config", str(cfg)],
-        input=singer_text(messages),
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env={**os.environ, "SIGNAL_AGAIN": "1"},
-    )
+    proc = _run_signalled_inside_log(target, tmp_path, "twice", again=True)
     assert proc.returncode == 143, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     assert "again while stopping" in proc.stderr
